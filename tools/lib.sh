@@ -100,7 +100,8 @@ pure_python() {
         python3 -m venv "$venv" >&2 || return 1
     fi
     if ! "$venv/bin/python" -c 'import pytest, requests, jose, freezegun' >/dev/null 2>&1; then
-        "$venv/bin/pip" install -q -r "$AAR_ROOT/requirements-test.txt" >&2 || return 1
+        "$venv/bin/pip" install -q -r "$AAR_ROOT/requirements-test.txt" > "$venv/pip.log" 2>&1 \
+            || { cat "$venv/pip.log" >&2; return 1; }
     fi
     echo "$venv/bin/python"
 }
