@@ -1,0 +1,13 @@
+"""Pure accounting logic (no Odoo): normalize Amazon events, plan the documents."""
+
+from .model import (
+    EVENT_TYPES,
+    ORDER_EVENT_TYPES,
+    SOURCE_2024,
+    SOURCE_V0,
+    NormalizationError,
+    NormalizedEvent,
+    NormalizedLine,
+    RawFailure,
+)
+from .normalize import normalize_transactions, normalize_v0_events
