@@ -11,3 +11,16 @@ from .model import (
     RawFailure,
 )
 from .normalize import normalize_transactions, normalize_v0_events
+from .plan import (
+    ACCOUNT_REFS,
+    ROLES,
+    AmountTypeRule,
+    DocumentPlan,
+    Mapping,
+    PlanLine,
+    PlanResult,
+    default_mapping,
+    default_rules,
+    plan_event,
+    summarize_unmapped,
+)
