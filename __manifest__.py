@@ -10,8 +10,20 @@
     "license": "LGPL-3",
     "depends": ["account", "mail"],
     "external_dependencies": {"python": ["requests", "jose"]},
-    "data": [],
-    "demo": [],
+    "data": [
+        "security/account_amazon_refund_groups.xml",
+        "security/ir.model.access.csv",
+        "security/amazon_sp_account_security.xml",
+        "data/amazon_sp_marketplace_data.xml",
+        "views/amazon_sp_marketplace_views.xml",
+        "views/amazon_sp_account_views.xml",
+        "views/amazon_sp_oauth_templates.xml",
+        "wizards/amazon_sp_account_link_views.xml",
+        "views/account_amazon_refund_menus.xml",
+    ],
+    "demo": [
+        "demo/amazon_sp_account_demo.xml",
+    ],
     "installable": True,
     "application": False,
 }

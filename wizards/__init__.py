@@ -1,0 +1,1 @@
+from . import amazon_sp_account_link

@@ -1,0 +1,98 @@
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from .common import AmazonSpEmulatorMixin
+
+MODEL_LOGGER = "odoo.addons.account_amazon_refund.models.amazon_sp_account"
+
+
+# HttpCase for its test-mode registry: a failed test writes the error through a second cursor
+# (the UserError rolls the caller's transaction back), which then shares the test transaction.
+@tagged("post_install", "-at_install")
+class TestConnection(AmazonSpEmulatorMixin, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_amazon_sp()
+        cls._start_emulator()
+        cls.account = cls._create_emulator_account(
+            refresh_token=cls.emu.dataset.refresh_token,
+            seller_id=cls.emu.dataset.seller_id,
+        )
+
+    def _participating_marketplaces(self):
+        """What the emulator's seller participates in, known to Odoo (from the API itself)."""
+        client = self.account._get_spapi_client()
+        ids = [
+            item["marketplace"]["id"]
+            for item in client.get_marketplace_participations()
+            if item.get("participation", {}).get("isParticipating", True)
+        ]
+        return self.env["amazon.sp.marketplace"].search([("marketplace_id", "in", ids)])
+
+    def _run_failing(self, method):
+        """Call ``method``; return the UserError (the failure is kept, unlike assertRaises)."""
+        try:
+            with mute_logger(MODEL_LOGGER):
+                method()
+        except UserError as error:
+            self.env.invalidate_all()
+            return error
+        self.fail("UserError not raised")
+
+    def test_connection_succeeds(self):
+        account = self.account.with_user(self.amazon_manager)
+        action = account.action_test_connection()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertRecordValues(self.account, [{"state": "linked", "last_error": False}])
+        expected = self._participating_marketplaces()
+        self.assertTrue(expected)
+        note = self.account.message_ids[0].body
+        self.assertIn("Connection test succeeded", note)
+        for marketplace in expected:
+            self.assertIn(marketplace.marketplace_id, note)
+            self.assertIn(marketplace.marketplace_id, action["params"]["message"])
+
+    def test_fetch_marketplaces(self):
+        self.assertFalse(self.account.marketplace_ids)
+        account = self.account.with_user(self.amazon_manager)
+        account.action_fetch_marketplaces()
+        expected = self._participating_marketplaces()
+        self.assertTrue(expected)
+        self.assertEqual(self.account.marketplace_ids, expected)
+        # Running it again changes nothing.
+        account.action_fetch_marketplaces()
+        self.assertEqual(self.account.marketplace_ids, expected)
+
+    def test_connection_fails_with_a_wrong_refresh_token(self):
+        self.account.refresh_token = "Atzr|wrong-refresh-token"
+        account = self.account.with_user(self.amazon_manager)
+        error = self._run_failing(account.action_test_connection)
+        message = str(error.args[0])
+        self.assertIn("Amazon refused the credentials", message)
+        self.assertNotIn("wrong-refresh-token", message)
+        self.assertNotIn(self.emu.client_secret, message)
+        self.assertRecordValues(self.account, [{"state": "error"}])
+        self.assertIn("Amazon refused the credentials", self.account.last_error)
+        note = self.account.message_ids[0].body
+        self.assertIn("Amazon connection failed", note)
+        self.assertNotIn("wrong-refresh-token", note)
+        # Fixed token: the next test brings the account back to linked.
+        self.account.refresh_token = self.emu.dataset.refresh_token
+        account.action_test_connection()
+        self.assertRecordValues(self.account, [{"state": "linked", "last_error": False}])
+
+    def test_connection_fails_when_amazon_is_down(self):
+        self.emu.inject("unavailable", count=20)
+        account = self.account.with_user(self.amazon_manager)
+        error = self._run_failing(account.action_test_connection)
+        self.assertIn("Amazon's service failed", str(error.args[0]))
+        self.assertRecordValues(self.account, [{"state": "error"}])
+
+    def test_connection_needs_a_refresh_token(self):
+        account = self._create_emulator_account()
+        with self.assertRaisesRegex(UserError, "not linked"):
+            account.with_user(self.amazon_manager).action_test_connection()
+        self.assertRecordValues(account, [{"state": "draft"}])
