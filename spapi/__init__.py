@@ -1,0 +1,16 @@
+"""Pure-Python Selling Partner API client (no Odoo import): LWA auth, rate buckets, retries,
+pagination. Works as ``odoo.addons.account_amazon_refund.spapi`` and as top-level ``spapi``."""
+
+from . import const
+from .auth import LwaAuth
+from .client import ClientStats, Page, Response, SpApiClient, TokenBucket, format_datetime
+from .exceptions import (
+    AuthError,
+    InvalidInputError,
+    NotFoundError,
+    ServerError,
+    SpApiError,
+    ThrottledError,
+    TransportError,
+    error_from_response,
+)

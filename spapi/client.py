@@ -1,0 +1,698 @@
+"""SP-API client: one request method through which every operation goes.
+
+``SpApiClient.request`` waits on the operation's rate bucket, sends the call with a fresh LWA
+access token and a timeout, parses JSON with ``Decimal`` numbers, retries throttling (429), server
+errors (500/502/503/504) and transport errors with exponential backoff and jitter, retries once
+with a new token when Amazon says the token expired, and maps every other failure to an
+``SpApiError`` carrying Amazon's request id. Facts: /work/shared/design/spapi-facts.md §4-§6.
+
+Nothing here logs headers, tokens or secrets; DEBUG logs give operation, status, request id and
+elapsed time, WARNING logs each retry.
+"""
+
+import gzip
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import NamedTuple
+from urllib.parse import quote
+
+import requests
+from requests.structures import CaseInsensitiveDict
+
+from . import const
+from .auth import TRANSPORT_ERRORS, scrub
+from .exceptions import (
+    AuthError,
+    InvalidInputError,
+    ServerError,
+    SpApiError,
+    TransportError,
+    error_from_response,
+)
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_USER_AGENT = "account_amazon_refund/18.0.1.0.0 (Language=Python)"
+PAGE_SIZE_PARAM = "MaxResultsPerPage"
+
+
+# ----------------------------------------------------------------------------------------------
+# Rate limiting
+# ----------------------------------------------------------------------------------------------
+
+
+class TokenBucket:
+    """Client-side copy of Amazon's token bucket for one operation.
+
+    The bucket starts full (``burst`` tokens) and refills at ``rate`` tokens per second.
+    ``take()`` reserves a token and returns how long the caller must wait before sending; tokens
+    may go negative, so concurrent callers queue up behind each other.
+    """
+
+    def __init__(self, rate, burst, clock=time.monotonic):
+        if rate <= 0 or burst < 1:
+            raise ValueError("A token bucket needs a positive rate and a burst of at least 1.")
+        self._rate = float(rate)
+        self.burst = float(burst)
+        self.clock = clock
+        self.tokens = float(burst)
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def __repr__(self):
+        return f"TokenBucket(rate={self._rate}, burst={self.burst}, tokens={self.tokens:.3f})"
+
+    def _refill(self):
+        now = self.clock()
+        elapsed = max(0.0, now - self._last)
+        self._last = now
+        self.tokens = min(self.burst, self.tokens + elapsed * self._rate)
+
+    @property
+    def rate(self):
+        return self._rate
+
+    @rate.setter
+    def rate(self, value):
+        value = float(value)
+        if value <= 0:
+            raise ValueError("A token bucket needs a positive rate.")
+        with self._lock:
+            self._refill()  # tokens earned so far count at the old rate
+            self._rate = value
+
+    def take(self):
+        """Reserve one token; the seconds to wait before using it (0.0 when available now)."""
+        with self._lock:
+            self._refill()
+            self.tokens -= 1.0
+            if self.tokens >= 0:
+                return 0.0
+            return -self.tokens / self._rate
+
+    def drain(self):
+        """Empty the bucket (Amazon said 429: its bucket is empty, ours must be too)."""
+        with self._lock:
+            self._refill()
+            self.tokens = min(self.tokens, 0.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# Results
+# ----------------------------------------------------------------------------------------------
+
+
+class Response(NamedTuple):
+    """What ``SpApiClient.request`` returns for a 2xx answer.
+
+    ``body``: the parsed JSON (numbers as ``Decimal``; ``{}`` when empty); ``request_id``:
+    ``x-amzn-RequestId``; ``headers``: case-insensitive response headers.
+    """
+
+    body: object
+    request_id: str | None
+    headers: CaseInsensitiveDict
+
+
+@dataclass
+class Page:
+    """One page of a paginated operation.
+
+    ``payload``: the ``payload`` object of the answer (Finances v0 and 2024-06-19) or the whole
+    body for APIs without that wrapper (Reports); ``next_token``: token of the next page, None on
+    the last one; ``request_id``: ``x-amzn-RequestId`` of the answer.
+    """
+
+    payload: dict
+    next_token: str | None = None
+    request_id: str | None = None
+
+
+@dataclass
+class ClientStats:
+    """Counters of one client, copied on the import run."""
+
+    calls: int = 0  # HTTP requests sent to SP-API
+    throttled: int = 0  # 429 answers
+    retries: int = 0  # requests sent again (backoff or fresh token)
+    rate_wait: float = 0.0  # seconds slept waiting on rate buckets
+    backoff_wait: float = 0.0  # seconds slept backing off after failures
+    token_refreshes: int = 0  # LWA access tokens obtained
+
+    def as_dict(self):
+        return asdict(self)
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers
+# ----------------------------------------------------------------------------------------------
+
+
+def format_datetime(value):
+    """ISO 8601 UTC ``YYYY-MM-DDTHH:MM:SSZ`` of a datetime, a date or an ISO string.
+
+    Naive datetimes are taken as UTC (Odoo's convention). None stays None.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"Not an ISO 8601 date/time: {value!r}") from None
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if not isinstance(value, datetime):
+        raise TypeError(f"Expected a datetime or an ISO 8601 string, got {type(value).__name__}")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _query_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return format_datetime(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return ",".join(str(item) for item in value)
+    return value
+
+
+def _clean_params(params):
+    """Query parameters without None values; lists comma-separated, booleans lowercase."""
+    return {key: _query_value(value) for key, value in (params or {}).items() if value is not None}
+
+
+def _parse_json(text):
+    if not text or not text.strip():
+        return {}
+    return json.loads(text, parse_float=Decimal)
+
+
+def _token_expired(error, headers):
+    """Does a 401/403 say that the access token expired (not revoked or missing a role)?"""
+    if "expired" in (headers.get(const.HEADER_ERROR_TYPE) or "").lower():
+        return True
+    texts = [error.message or ""]
+    for item in error.errors:
+        texts += [str(item.get("message") or ""), str(item.get("details") or "")]
+    return any("expired" in text.lower() for text in texts)
+
+
+# ----------------------------------------------------------------------------------------------
+# Client
+# ----------------------------------------------------------------------------------------------
+
+
+class SpApiClient:
+    """SP-API client of one seller account in one region.
+
+    :param LwaAuth auth: gives access tokens
+    :param str region: ``na``, ``eu`` or ``fe``
+    :param str environment: ``production`` or ``sandbox``
+    :param str api_url: base URL overriding the region's host (the local emulator)
+    :param session: ``requests.Session``-like object (``request(method, url, **kwargs)``)
+    :param clock: monotonic clock for rate buckets and elapsed times
+    :param sleep: how to wait (injected in tests)
+    :param rand: random number in [0, 1) for the backoff jitter
+    :param int max_attempts: requests sent at most for one call when retrying 429/5xx/transport
+        errors (one more may follow an expired-token answer)
+    :param float backoff_base: first backoff, seconds (doubled on each failure)
+    :param float backoff_cap: longest backoff, seconds
+    :param timeout: ``requests`` timeout (connect, read) of every call
+    :param str user_agent: ``User-Agent`` header
+    :param dict rate_limits: ``{operation: (rate, burst)}`` replacing the documented usage plans
+    :param dict buckets: ``{operation: TokenBucket}`` to share buckets between clients of the same
+        seller and application (Amazon's buckets are per application and selling partner)
+    """
+
+    def __init__(
+        self,
+        auth,
+        region="na",
+        environment="production",
+        api_url=None,
+        session=None,
+        clock=time.monotonic,
+        sleep=time.sleep,
+        rand=random.random,
+        max_attempts=6,
+        backoff_base=1.0,
+        backoff_cap=60.0,
+        timeout=(10, 60),
+        user_agent=DEFAULT_USER_AGENT,
+        rate_limits=None,
+        buckets=None,
+    ):
+        if api_url:
+            self.base_url = api_url.rstrip("/")
+        else:
+            try:
+                self.base_url = const.API_HOSTS[(region, environment)]
+            except KeyError:
+                raise ValueError(
+                    f"Unknown SP-API region/environment: {region!r}/{environment!r}"
+                ) from None
+        self.auth = auth
+        self.region = region
+        self.environment = environment
+        self.session = session if session is not None else requests.Session()
+        self.clock = clock
+        self.sleep = sleep
+        self.rand = rand
+        self.max_attempts = max(1, int(max_attempts))
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.timeout = timeout
+        self.user_agent = user_agent
+        self.rate_limits = dict(rate_limits or {})
+        self.buckets = buckets if buckets is not None else {}
+        self.stats = ClientStats()
+        self.last_request_id = None
+
+    def __repr__(self):
+        return f"SpApiClient({self.base_url!r})"
+
+    def close(self):
+        self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # ------------------------------------------------------------------------------------------
+    # Choke point
+    # ------------------------------------------------------------------------------------------
+
+    def operation(self, operation):
+        """The ``const.Operation`` of a name (or the Operation itself)."""
+        if isinstance(operation, const.Operation):
+            return operation
+        try:
+            return const.OPERATIONS[operation]
+        except KeyError:
+            raise ValueError(f"Unknown SP-API operation: {operation!r}") from None
+
+    def bucket(self, operation):
+        """The rate bucket of an operation (created on first use)."""
+        op = self.operation(operation)
+        bucket = self.buckets.get(op.name)
+        if bucket is None:
+            rate, burst = self.rate_limits.get(op.name, (op.rate, op.burst))
+            bucket = self.buckets[op.name] = TokenBucket(rate, burst, clock=self.clock)
+        return bucket
+
+    def request(self, operation, path_params=None, params=None, json_body=None):
+        """Send one SP-API operation; retry what can be retried; return its ``Response``.
+
+        :param operation: operation name of ``const.OPERATIONS`` (or a ``const.Operation``)
+        :param dict path_params: values of the path's ``{placeholders}``
+        :param dict params: query parameters (None values dropped, lists comma-joined)
+        :param json_body: JSON request body
+        :rtype: Response
+        :raise SpApiError: a subclass telling what went wrong
+        """
+        op = self.operation(operation)
+        url = self.base_url + op.path.format(
+            **{key: quote(str(value), safe="") for key, value in (path_params or {}).items()}
+        )
+        query = _clean_params(params)
+        bucket = self.bucket(op)
+        failures = 0
+        refreshed = False
+        while True:
+            wait = bucket.take()
+            if wait > 0:
+                self.stats.rate_wait += wait
+                self.sleep(wait)
+            try:
+                token = self._access_token()
+                response, headers, elapsed = self._send(op, url, query, json_body, token)
+            except SpApiError as error:
+                if not error.retryable:
+                    raise
+                failures += 1
+                self._retry_or_raise(op, error, failures)
+                continue
+            status = response.status_code
+            request_id = headers.get(const.HEADER_REQUEST_ID)
+            self.last_request_id = request_id
+            _logger.debug(
+                "SP-API %s: HTTP %s (request id %s) in %.3f s", op.name, status, request_id, elapsed
+            )
+            try:
+                body = _parse_json(response.text)
+            except ValueError:
+                body = None
+            if status in (200, 400, 404) or 200 <= status < 300:
+                self._apply_rate_limit(op, bucket, headers)
+            if 200 <= status < 300:
+                if body is None:
+                    raise ServerError(
+                        "The answer is not JSON.",
+                        status_code=status,
+                        request_id=request_id,
+                        operation=op.name,
+                    )
+                return Response(body, request_id, headers)
+            error = error_from_response(
+                op.name, status, body if body is not None else response.text, request_id
+            )
+            error.message = scrub(error.message, (token,))
+            if status == 429:
+                self.stats.throttled += 1
+                bucket.drain()
+            if status in (401, 403) and not refreshed and _token_expired(error, headers):
+                refreshed = True
+                self.auth.invalidate()
+                self.stats.retries += 1
+                _logger.warning(
+                    "SP-API %s: access token expired (request id %s); retrying with a new one",
+                    op.name,
+                    request_id,
+                )
+                continue
+            if status in const.RETRY_STATUSES:
+                failures += 1
+                self._retry_or_raise(op, error, failures, headers)
+                continue
+            if isinstance(error, AuthError):
+                _logger.warning("SP-API %s refused: %s", op.name, error)
+            raise error
+
+    def _access_token(self):
+        before = self.auth.refresh_count
+        try:
+            return self.auth.access_token()
+        finally:
+            self.stats.token_refreshes += max(0, self.auth.refresh_count - before)
+
+    def _send(self, op, url, query, json_body, token):
+        """One HTTP request; (response, case-insensitive headers, elapsed seconds)."""
+        headers = {
+            "x-amz-access-token": token,
+            "x-amz-date": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"),
+            "user-agent": self.user_agent,
+            "accept": "application/json",
+        }
+        kwargs = {"params": query, "headers": headers, "timeout": self.timeout}
+        if json_body is not None:
+            kwargs["json"] = json_body
+        self.stats.calls += 1
+        started = self.clock()
+        try:
+            response = self.session.request(op.method, url, **kwargs)
+        except TRANSPORT_ERRORS as error:
+            raise TransportError(
+                f"{type(error).__name__}: {scrub(error, (token,))}", operation=op.name
+            ) from None
+        except requests.exceptions.RequestException as error:
+            raise SpApiError(
+                f"{type(error).__name__}: {scrub(error, (token,))}", operation=op.name
+            ) from None
+        return response, CaseInsensitiveDict(response.headers or {}), self.clock() - started
+
+    def _apply_rate_limit(self, op, bucket, headers):
+        """Follow the rate Amazon says it applied (``x-amzn-RateLimit-Limit``)."""
+        value = headers.get(const.HEADER_RATE_LIMIT)
+        if not value:
+            return
+        try:
+            rate = float(value)
+        except ValueError:
+            return
+        if rate > 0 and rate != bucket.rate:
+            _logger.debug("SP-API %s: rate limit %s/s applied by Amazon", op.name, rate)
+            bucket.rate = rate
+
+    def backoff_delay(self, failures):
+        """Seconds to wait after the ``failures``-th failure: exponential, capped, jittered.
+
+        ``min(cap, base * 2 ** (failures - 1))`` scaled by a factor in [0.5, 1) drawn from ``rand``.
+        """
+        delay = min(self.backoff_cap, self.backoff_base * 2 ** (failures - 1))
+        return delay * (0.5 + 0.5 * self.rand())
+
+    def _retry_or_raise(self, op, error, failures, headers=None):
+        if failures >= self.max_attempts:
+            _logger.warning(
+                "SP-API %s failed after %s attempts: %s", op.name, failures, type(error).__name__
+            )
+            raise error
+        delay = self.backoff_delay(failures)
+        retry_after = (headers or {}).get("retry-after")
+        if retry_after:
+            try:
+                delay = max(delay, min(float(retry_after), self.backoff_cap))
+            except ValueError:
+                pass
+        _logger.warning(
+            "SP-API %s: %s (HTTP %s, request id %s), attempt %s of %s; retrying in %.1f s",
+            op.name,
+            type(error).__name__,
+            error.status_code,
+            error.request_id,
+            failures,
+            self.max_attempts,
+            delay,
+        )
+        self.stats.retries += 1
+        self.stats.backoff_wait += delay
+        self.sleep(delay)
+
+    # ------------------------------------------------------------------------------------------
+    # Pagination
+    # ------------------------------------------------------------------------------------------
+
+    def iter_pages(self, operation, params=None, path_params=None, start_token=None):
+        """Pages of a paginated operation, from ``start_token`` (or the first page) to the last.
+
+        Each next page repeats the same arguments with the token (only the token for
+        operations that want it alone). Pages can be empty.
+
+        :rtype: Iterator[Page]
+        """
+        return self._iter_pages(operation, params, path_params, start_token)
+
+    def _iter_pages(self, operation, params, path_params, start_token, shrink=False):
+        op = self.operation(operation)
+        if not op.next_token_param:
+            raise ValueError(f"{op.name} is not paginated.")
+        params = dict(params or {})
+        token = start_token or None
+        while True:
+            if token and op.token_only:
+                query = {op.next_token_param: token}
+            else:
+                query = dict(params)
+                if token:
+                    query[op.next_token_param] = token
+            try:
+                response = self.request(op, path_params=path_params, params=query)
+            except InvalidInputError as error:
+                if not shrink or not self._shrink_page(op, params, error):
+                    raise
+                continue
+            page = self._page(op, response)
+            yield page
+            token = page.next_token
+            if not token:
+                return
+
+    def _shrink_page(self, op, params, error):
+        """Halve ``MaxResultsPerPage`` after an InvalidInput that may mean "page too big".
+
+        Date errors ("Date range is invalid.", "Start date cannot be null") are not about size.
+        """
+        size = int(params.get(PAGE_SIZE_PARAM) or 100)
+        if size <= 1 or "date" in (error.message or "").lower():
+            return False
+        params[PAGE_SIZE_PARAM] = max(1, size // 2)
+        _logger.warning(
+            "SP-API %s: InvalidInput (request id %s) with %s results per page; retrying with %s",
+            op.name,
+            error.request_id,
+            size,
+            params[PAGE_SIZE_PARAM],
+        )
+        return True
+
+    def _page(self, op, response):
+        body = response.body if isinstance(response.body, dict) else {}
+        payload = body.get("payload", body)
+        if payload is None:
+            payload = {}
+        token = None
+        if isinstance(payload, dict):
+            token = payload.get(op.next_token_param)
+        if not token:
+            token = body.get(op.next_token_param)
+        return Page(payload=payload, next_token=token or None, request_id=response.request_id)
+
+    # ------------------------------------------------------------------------------------------
+    # Operations
+    # ------------------------------------------------------------------------------------------
+
+    def get_marketplace_participations(self):
+        """The seller's marketplaces: list of ``{marketplace, participation, storeName}``."""
+        body = self.request("getMarketplaceParticipations").body
+        payload = body.get("payload") if isinstance(body, dict) else None
+        return list(payload or [])
+
+    def list_financial_event_groups(
+        self, started_after=None, started_before=None, max_results=None, start_token=None
+    ):
+        """Finances v0 event groups (settlement periods), page by page."""
+        params = {
+            "FinancialEventGroupStartedAfter": format_datetime(started_after),
+            "FinancialEventGroupStartedBefore": format_datetime(started_before),
+            PAGE_SIZE_PARAM: max_results,
+        }
+        return self.iter_pages("listFinancialEventGroups", params, start_token=start_token)
+
+    def list_financial_events(
+        self, posted_after, posted_before=None, max_results=100, start_token=None
+    ):
+        """Finances v0 events posted in [posted_after, posted_before), page by page."""
+        params = {
+            "PostedAfter": format_datetime(posted_after),
+            "PostedBefore": format_datetime(posted_before),
+            PAGE_SIZE_PARAM: max_results,
+        }
+        return self._iter_pages("listFinancialEvents", params, None, start_token, shrink=True)
+
+    def list_financial_events_by_group_id(
+        self, group_id, posted_after=None, posted_before=None, max_results=100, start_token=None
+    ):
+        """Finances v0 events of one event group, page by page."""
+        params = {
+            "PostedAfter": format_datetime(posted_after),
+            "PostedBefore": format_datetime(posted_before),
+            PAGE_SIZE_PARAM: max_results,
+        }
+        return self._iter_pages(
+            "listFinancialEventsByGroupId",
+            params,
+            {"eventGroupId": group_id},
+            start_token,
+            shrink=True,
+        )
+
+    def list_financial_events_by_order_id(self, order_id, max_results=100, start_token=None):
+        """Finances v0 events of one order, page by page."""
+        return self._iter_pages(
+            "listFinancialEventsByOrderId",
+            {PAGE_SIZE_PARAM: max_results},
+            {"orderId": order_id},
+            start_token,
+            shrink=True,
+        )
+
+    def list_transactions(
+        self,
+        posted_after=None,
+        posted_before=None,
+        marketplace_id=None,
+        transaction_status=None,
+        related_identifier_name=None,
+        related_identifier_value=None,
+        start_token=None,
+    ):
+        """Finances 2024-06-19 transactions, page by page."""
+        params = {
+            "postedAfter": format_datetime(posted_after),
+            "postedBefore": format_datetime(posted_before),
+            "marketplaceId": marketplace_id,
+            "transactionStatus": transaction_status,
+            "relatedIdentifierName": related_identifier_name,
+            "relatedIdentifierValue": related_identifier_value,
+        }
+        return self.iter_pages("listTransactions", params, start_token=start_token)
+
+    # Reports 2021-06-30 (settlement and returns reports)
+
+    def get_reports(
+        self,
+        report_types=None,
+        processing_statuses=None,
+        marketplace_ids=None,
+        created_since=None,
+        created_until=None,
+        page_size=None,
+        start_token=None,
+    ):
+        """Reports matching the filters, page by page (``payload`` = ``{reports, nextToken}``)."""
+        params = {
+            "reportTypes": report_types,
+            "processingStatuses": processing_statuses,
+            "marketplaceIds": marketplace_ids,
+            "createdSince": format_datetime(created_since),
+            "createdUntil": format_datetime(created_until),
+            "pageSize": page_size,
+        }
+        return self.iter_pages("getReports", params, start_token=start_token)
+
+    def get_report(self, report_id):
+        """``{reportId, reportType, processingStatus, reportDocumentId?, ...}``."""
+        return self.request("getReport", {"reportId": report_id}).body
+
+    def create_report(
+        self,
+        report_type,
+        marketplace_ids,
+        data_start_time=None,
+        data_end_time=None,
+        report_options=None,
+    ):
+        """Ask Amazon for a report; its ``reportId``."""
+        body = {"reportType": report_type, "marketplaceIds": list(marketplace_ids)}
+        if data_start_time is not None:
+            body["dataStartTime"] = format_datetime(data_start_time)
+        if data_end_time is not None:
+            body["dataEndTime"] = format_datetime(data_end_time)
+        if report_options:
+            body["reportOptions"] = dict(report_options)
+        return self.request("createReport", json_body=body).body.get("reportId")
+
+    def get_report_document(self, report_document_id):
+        """``{reportDocumentId, url, compressionAlgorithm?}``; the URL expires in 5 minutes."""
+        return self.request("getReportDocument", {"reportDocumentId": report_document_id}).body
+
+    def download_report_document(self, document):
+        """The content (bytes) of a report document from ``get_report_document``.
+
+        The URL is pre-signed: no access token is sent, and the URL (which carries a signature)
+        is neither logged nor put in errors. GZIP documents are decompressed.
+        """
+        try:
+            response = self.session.request(
+                "GET",
+                document["url"],
+                headers={"user-agent": self.user_agent},
+                timeout=self.timeout,
+            )
+        except TRANSPORT_ERRORS as error:
+            raise TransportError(type(error).__name__, operation="downloadReportDocument") from None
+        if not 200 <= response.status_code < 300:
+            raise error_from_response(
+                "downloadReportDocument", response.status_code, None, None
+            ) from None
+        content = response.content
+        if (document.get("compressionAlgorithm") or "").upper() == "GZIP":
+            try:
+                content = gzip.decompress(content)
+            except OSError:
+                pass  # already decoded by a Content-Encoding: gzip header
+        return content

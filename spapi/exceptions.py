@@ -1,0 +1,140 @@
+"""SP-API client errors: one small hierarchy, mapped once from HTTP answers.
+
+``retryable`` tells a caller (a cron, a job queue) whether trying again later may help; the client
+itself already retried throttling, server and transport errors before raising them.
+"""
+
+
+class SpApiError(Exception):
+    """An SP-API or LWA call failed.
+
+    :ivar str message: Amazon's explanation (never a secret or a token)
+    :ivar int status_code: HTTP status, None when no answer came
+    :ivar str request_id: ``x-amzn-RequestId`` of the answer (give it to Amazon support)
+    :ivar str code: first Amazon error code ("InvalidInput", "QuotaExceeded", "invalid_grant"...)
+    :ivar list errors: Amazon's error dicts (``{"code", "message", "details"}``)
+    :ivar str operation: the operation that failed ("listTransactions", "lwaRefreshToken"...)
+    """
+
+    retryable = False
+
+    def __init__(
+        self, message, status_code=None, request_id=None, code=None, errors=None, operation=None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.request_id = request_id
+        self.code = code
+        self.errors = list(errors or [])
+        self.operation = operation
+
+    def __str__(self):
+        text = ""
+        if self.operation:
+            text += f"{self.operation}: "
+        if self.status_code is not None:
+            text += f"HTTP {self.status_code} "
+        if self.code:
+            text += f"{self.code}: "
+        text += str(self.message or "").strip() or "error"
+        if self.request_id:
+            text += f" (request id {self.request_id})"
+        return text
+
+    def __repr__(self):
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+class AuthError(SpApiError):
+    """LWA refused the credentials, or SP-API answered 401/403 (missing role, revoked grant)."""
+
+
+class ThrottledError(SpApiError):
+    """HTTP 429 QuotaExceeded, still throttled after the client's retries."""
+
+    retryable = True
+
+
+class InvalidInputError(SpApiError):
+    """HTTP 400 (or 413/415/422): Amazon refused the request's parameters."""
+
+
+class NotFoundError(SpApiError):
+    """HTTP 404."""
+
+
+class ServerError(SpApiError):
+    """HTTP 5xx, still failing after the client's retries."""
+
+    retryable = True
+
+
+class TransportError(SpApiError):
+    """No HTTP answer: connection refused or reset, DNS failure, timeout."""
+
+    retryable = True
+
+
+def error_messages(errors):
+    """Amazon's error messages (with their details) joined in one line."""
+    parts = []
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        message = str(error.get("message") or "").strip()
+        details = str(error.get("details") or "").strip()
+        if details and details != message:
+            message = f"{message} ({details})" if message else details
+        if message:
+            parts.append(message)
+    return "; ".join(parts)
+
+
+def error_class(status):
+    """The SpApiError subclass of an HTTP status."""
+    if status in (401, 403):
+        return AuthError
+    if status == 429:
+        return ThrottledError
+    if status == 404:
+        return NotFoundError
+    if status in (400, 413, 415, 422):
+        return InvalidInputError
+    if status is not None and status >= 500:
+        return ServerError
+    return SpApiError
+
+
+def error_from_response(operation, status, body, request_id):
+    """Build the error of an SP-API answer.
+
+    :param str operation: operation name
+    :param int status: HTTP status
+    :param body: the parsed JSON body (``{"errors": [...]}``), or anything else
+    :param str request_id: ``x-amzn-RequestId``
+    :rtype: SpApiError
+    """
+    errors = []
+    message = ""
+    if isinstance(body, dict):
+        raw = body.get("errors")
+        if isinstance(raw, dict):
+            raw = [raw]
+        if isinstance(raw, list):
+            errors = [error for error in raw if isinstance(error, dict)]
+        message = error_messages(errors)
+        if not message:
+            # API gateway answers such as {"message": "..."}.
+            message = str(body.get("message") or body.get("Message") or "").strip()
+    elif isinstance(body, str):
+        message = body.strip()[:300]
+    code = next((error.get("code") for error in errors if error.get("code")), None)
+    return error_class(status)(
+        message or f"HTTP {status}",
+        status_code=status,
+        request_id=request_id,
+        code=code,
+        errors=errors,
+        operation=operation,
+    )
