@@ -1,0 +1,842 @@
+"""A local Selling Partner API: LWA, the consent page, Sellers and Finances (stdlib only).
+
+:class:`SpApiEmulator` serves one or more sellers' :class:`~.generator.Dataset` s on 127.0.0.1
+with Amazon's rules: access tokens of one hour, the Finances date rules (2 minutes, 180 days),
+opaque page tokens bound to their arguments, token buckets per operation and seller, error
+bodies and headers like Amazon's, and injectable faults (:meth:`SpApiEmulator.inject`).
+
+Times come from ``now`` (a callable returning an aware UTC datetime; the real time by default):
+token and code expiry, the date rules, group closing and deferred releases follow it. Rate
+buckets refill on ``clock`` (seconds, ``time.monotonic`` by default) so that a frozen ``now``
+does not freeze the buckets.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import threading
+import time
+import uuid
+from collections import namedtuple
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from .generator import (
+    MARKETPLACES,
+    V0,
+    V2024,
+    Dataset,
+    default_window,
+    dumps,
+    generate_dataset,
+    to_transaction,
+    to_v0_financial_events,
+    to_v0_group,
+)
+
+_logger = logging.getLogger(__name__)
+
+UTC = timezone.utc
+
+# operationId → (rate per second, burst): the models' default usage plans.
+OPERATIONS = {
+    "getMarketplaceParticipations": (0.016, 15),
+    "listFinancialEventGroups": (0.5, 30),
+    "listFinancialEventsByGroupId": (0.5, 30),
+    "listFinancialEventsByOrderId": (0.5, 30),
+    "listFinancialEvents": (0.5, 30),
+    "listTransactions": (0.5, 10),
+}
+LWA_OPERATION = "lwaToken"
+CONSENT_OPERATION = "consent"
+V0_EVENT_OPERATIONS = (
+    "listFinancialEvents",
+    "listFinancialEventsByGroupId",
+    "listFinancialEventsByOrderId",
+)
+ROUTES = (
+    (re.compile(r"^/sellers/v1/marketplaceParticipations$"), "getMarketplaceParticipations"),
+    (re.compile(r"^/finances/v0/financialEventGroups$"), "listFinancialEventGroups"),
+    (
+        re.compile(r"^/finances/v0/financialEventGroups/(?P<eventGroupId>[^/]+)/financialEvents$"),
+        "listFinancialEventsByGroupId",
+    ),
+    (
+        re.compile(r"^/finances/v0/orders/(?P<orderId>[^/]+)/financialEvents$"),
+        "listFinancialEventsByOrderId",
+    ),
+    (re.compile(r"^/finances/v0/financialEvents$"), "listFinancialEvents"),
+    (re.compile(r"^/finances/2024-06-19/transactions$"), "listTransactions"),
+)
+FAULT_KINDS = ("throttle", "server_error", "unavailable", "expired_token", "invalid_input_big_page")
+FAULT_KINDS_EXTRA = ("empty_page",)
+
+ACCESS_TOKEN_LIFETIME = timedelta(seconds=3600)
+CODE_LIFETIME = timedelta(minutes=5)
+DATE_MARGIN = timedelta(minutes=2)
+MAX_SPAN = timedelta(days=180)
+ORDER_ID_RE = re.compile(r"^\d{3}-\d{7}-\d{7}$")
+TRANSACTION_STATUSES = ("DEFERRED", "RELEASED", "DEFERRED_RELEASED")
+RELATED_FILTERS = ("FINANCIAL_EVENT_GROUP_ID", "ORDER_ID")
+
+DENIED = "Access to requested resource is denied."
+QUOTA = "You exceeded your quota for the requested resource."
+
+Call = namedtuple("Call", "operation params status")
+
+
+class ApiError(Exception):
+    """An SP-API error answer: ``{"errors": [{"code", "message", "details"}]}``."""
+
+    def __init__(self, status, code, message, details=""):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+    def body(self):
+        return {"errors": [{"code": self.code, "message": self.message, "details": self.details}]}
+
+
+def _invalid(message, details=""):
+    return ApiError(400, "InvalidInput", message, details)
+
+
+def _parse_date(value, name):
+    text = (value or "").strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _invalid(
+            f"Invalid {name}.", f"{name} must be an ISO 8601 date-time: {value}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _fmt_rate(value):
+    return f"{value:g}"
+
+
+class _Bucket:
+    """Token bucket: ``burst`` tokens, refilled at ``rate`` per second of ``clock``."""
+
+    def __init__(self, rate, burst, clock):
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self.tokens = float(burst)
+        self.stamp = clock()
+
+    def take(self):
+        now = self.clock()
+        self.tokens = min(float(self.burst), self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class _Fault:
+    def __init__(self, kind, count, operation, after):
+        self.kind = kind
+        self.remaining = count
+        self.operation = operation
+        self.after = after
+
+
+class _Seller:
+    def __init__(self, dataset, marketplaces):
+        self.dataset = dataset
+        self.marketplaces = tuple(marketplaces)
+
+
+class SpApiEmulator:
+    """Local SP-API + LWA server. ``start()`` serves in a daemon thread; also a context manager.
+
+    ``dataset``: the main seller's :class:`Dataset` (default: ``generate_dataset(seed)`` over
+    the last 60 days of ``now``). ``rate_scale`` multiplies every operation's rate (``None`` or
+    0: no rate limiting). ``page_size_v2024``: transactions per listTransactions page.
+    """
+
+    client_id = "amzn1.application-oa2-client.emulator"
+    client_secret = "emulator-client-secret"
+    application_id = "amzn1.sellerapps.app.emulator"
+    refresh_token = "emulator-refresh-token"
+
+    def __init__(
+        self,
+        dataset=None,
+        seed=42,
+        rate_scale=1.0,
+        now=None,
+        host="127.0.0.1",
+        port=0,
+        page_size_v2024=100,
+        clock=None,
+    ):
+        self.now = now or (lambda: datetime.now(UTC))
+        self.clock = clock or time.monotonic
+        self.rate_scale = rate_scale
+        self.page_size_v2024 = page_size_v2024
+        self.host = host
+        self.port = port
+        if dataset is None:
+            start, end = default_window(self._now())
+            dataset = generate_dataset(seed=seed, start=start, end=end)
+        self.dataset = dataset
+        self.redirect_uri = None
+        self.consent_seller_id = dataset.seller_id
+        self.calls = []
+        self._lock = threading.RLock()
+        self._secret = os.urandom(16)
+        self._sellers = {dataset.seller_id: _Seller(dataset, dataset.marketplaces)}
+        self._refresh_tokens = {self.refresh_token: dataset.seller_id}
+        self._access_tokens = {}  # token → [seller_id or None, expires_at]
+        self._codes = {}  # code → [seller_id, expires_at, used]
+        self._buckets = {}
+        self._faults = []
+        self._counter = 0
+        self._server = None
+        self._thread = None
+        self.url = None
+        self.lwa_url = None
+        self.consent_url = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self):
+        handler = type("Handler", (_Handler,), {"emulator": self})
+        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server.daemon_threads = True
+        host, port = self._server.server_address[:2]
+        self.port = port
+        self.url = f"http://{host}:{port}"
+        self.lwa_url = self.url + "/auth/o2/token"
+        self.consent_url = self.url + "/apps/authorize/consent"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="spapi-emulator", daemon=True
+        )
+        self._thread.start()
+        _logger.info("SP-API emulator listening on %s", self.url)
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=5)
+            self._server = None
+
+    def __enter__(self):
+        return self.start() if self._server is None else self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- sellers, tokens, faults ---------------------------------------------------------------
+
+    def _now(self):
+        moment = self.now()
+        if moment.tzinfo is None:
+            raise ValueError("the emulator clock must return aware datetimes")
+        return moment.astimezone(UTC)
+
+    def _next(self):
+        self._counter += 1
+        return self._counter
+
+    def add_seller(self, selling_partner_id, marketplaces=("US",), dataset=None):
+        """Another seller (empty dataset unless given); returns its refresh token."""
+        with self._lock:
+            if dataset is None:
+                dataset = Dataset(seller_id=selling_partner_id, marketplaces=marketplaces)
+            self._sellers[selling_partner_id] = _Seller(dataset, marketplaces)
+            token = f"emulator-refresh-{self._next()}"
+            self._refresh_tokens[token] = selling_partner_id
+            return token
+
+    def seller_dataset(self, selling_partner_id):
+        return self._sellers[selling_partner_id].dataset
+
+    def issue_authorization_code(self, selling_partner_id):
+        """An ``spapi_oauth_code`` for the seller: single use, valid 5 minutes (emulator clock)."""
+        with self._lock:
+            if selling_partner_id not in self._sellers:
+                raise ValueError(f"unknown selling partner {selling_partner_id!r}")
+            code = f"emu-code-{self._next()}-{uuid.uuid4().hex[:8]}"
+            self._codes[code] = [selling_partner_id, self._now() + CODE_LIFETIME, False]
+            return code
+
+    def revoke_refresh_token(self, token):
+        with self._lock:
+            self._refresh_tokens.pop(token, None)
+
+    def expire_access_tokens(self):
+        """Every access token issued so far is expired from now on."""
+        with self._lock:
+            now = self._now()
+            for entry in self._access_tokens.values():
+                entry[1] = min(entry[1], now)
+
+    def inject(self, kind, count=1, operation=None, after=0):
+        """Make the next ``count`` matching calls fail (``count=None``: every one).
+
+        Kinds: ``throttle`` (429 QuotaExceeded), ``server_error`` (500 InternalFailure),
+        ``unavailable`` (503 ServiceUnavailable), ``expired_token`` (all current access tokens
+        expire: the call gets the expired-token 403), ``invalid_input_big_page`` (400 while
+        ``MaxResultsPerPage`` > 10 on the v0 financialEvents operations), ``empty_page`` (an
+        empty page whose token resumes at the same place). ``operation``: an operationId (None:
+        every SP-API operation), or ``"lwaToken"`` for the LWA token endpoint (throttle,
+        server_error, unavailable). ``after``: let that many matching calls pass first.
+        """
+        if kind not in FAULT_KINDS + FAULT_KINDS_EXTRA:
+            raise ValueError(f"unknown fault kind {kind!r}")
+        with self._lock:
+            self._faults.append(_Fault(kind, count, operation, after))
+
+    def reset_faults(self):
+        with self._lock:
+            self._faults.clear()
+
+    def count(self, operation=None, status=None):
+        """How many recorded calls match ``operation`` and ``status`` (None: any)."""
+        with self._lock:
+            return sum(
+                1
+                for call in self.calls
+                if (operation is None or call.operation == operation)
+                and (status is None or call.status == status)
+            )
+
+    def _fire(self, kind, operation, params):
+        """Does a fault of ``kind`` hit this call? (consumes it)"""
+        for fault in list(self._faults):
+            if fault.kind != kind:
+                continue
+            if fault.operation is None:
+                if operation not in OPERATIONS:
+                    continue
+            elif fault.operation != operation:
+                continue
+            if kind == "invalid_input_big_page":
+                if operation not in V0_EVENT_OPERATIONS:
+                    continue
+                try:
+                    size = int(params.get("MaxResultsPerPage") or 100)
+                except ValueError:
+                    continue
+                if size <= 10:
+                    continue
+            if fault.after > 0:
+                fault.after -= 1
+                continue
+            if fault.remaining is not None:
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+            return True
+        return False
+
+    # -- request entry point (used by the HTTP handler; callable directly) ---------------------
+
+    def handle(self, method, target, headers=None, body=b""):
+        """One request → ``(status, headers, body bytes)``."""
+        headers = {k.lower(): v for k, v in (headers or {}).items()}
+        parts = urlsplit(target)
+        query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        path = parts.path.rstrip("/") or "/"
+        with self._lock:
+            request_id = str(uuid.uuid4())
+            if path == "/auth/o2/token":
+                status, out_headers, payload = self._lwa(method, headers, body)
+            elif path == "/apps/authorize/consent":
+                return self._consent(method, query, request_id)
+            else:
+                status, out_headers, payload = self._api(method, path, query, headers)
+            out_headers = {
+                "Content-Type": "application/json",
+                "x-amzn-RequestId": request_id,
+                **out_headers,
+            }
+            return status, out_headers, dumps(payload).encode()
+
+    def _record(self, operation, params, status):
+        self.calls.append(Call(operation, dict(params), status))
+
+    # -- LWA --------------------------------------------------------------------------------
+
+    def _lwa(self, method, headers, body):
+        def error(status, code, description):
+            self._record(LWA_OPERATION, {"grant_type": grant}, status)
+            return status, {}, {"error": code, "error_description": description}
+
+        params = self._form(headers, body)
+        grant = params.get("grant_type")
+        if method != "POST":
+            return error(405, "invalid_request", "The token endpoint only accepts POST.")
+        for kind, status, code in (
+            ("throttle", 429, "slow_down"),
+            ("server_error", 500, "server_error"),
+            ("unavailable", 503, "temporarily_unavailable"),
+        ):
+            if self._fire(kind, LWA_OPERATION, params):
+                return error(status, code, "Injected fault.")
+        client_id, client_secret = self._client_credentials(params, headers)
+        if not grant:
+            return error(400, "invalid_request", "The request is missing a grant_type.")
+        if client_id != self.client_id or client_secret != self.client_secret:
+            return error(401, "invalid_client", "Client authentication failed")
+        now = self._now()
+        if grant == "refresh_token":
+            token = params.get("refresh_token")
+            if not token:
+                return error(400, "invalid_request", "The request is missing refresh_token.")
+            seller = self._refresh_tokens.get(token)
+            if seller is None:
+                return error(
+                    400,
+                    "invalid_grant",
+                    "The request has an invalid grant parameter : refresh_token",
+                )
+            refresh = token
+        elif grant == "authorization_code":
+            code = params.get("code")
+            if not code:
+                return error(400, "invalid_request", "The request is missing code.")
+            entry = self._codes.get(code)
+            if entry is None or entry[2] or now >= entry[1]:
+                return error(
+                    400, "invalid_grant", "The request has an invalid grant parameter : code"
+                )
+            entry[2] = True
+            seller = entry[0]
+            refresh = f"emulator-refresh-{self._next()}"
+            self._refresh_tokens[refresh] = seller
+        elif grant == "client_credentials":
+            if not params.get("scope"):
+                return error(400, "invalid_scope", "The request is missing a scope.")
+            seller, refresh = None, None
+        else:
+            return error(400, "unsupported_grant_type", f"Unsupported grant_type: {grant}")
+        access = f"Atza|emu-{self._next()}-{uuid.uuid4().hex[:8]}"
+        self._access_tokens[access] = [seller, now + ACCESS_TOKEN_LIFETIME]
+        self._record(LWA_OPERATION, {"grant_type": grant}, 200)
+        answer = {"access_token": access, "token_type": "bearer", "expires_in": 3600}
+        if refresh:
+            answer["refresh_token"] = refresh
+        return 200, {}, answer
+
+    @staticmethod
+    def _form(headers, body):
+        text = (body or b"").decode("utf-8", "replace")
+        if "json" in headers.get("content-type", ""):
+            try:
+                data = json.loads(text)
+            except ValueError:
+                return {}
+            return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
+
+    @staticmethod
+    def _client_credentials(params, headers):
+        auth = headers.get("authorization", "")
+        if auth.lower().startswith("basic "):
+            try:
+                decoded = base64.b64decode(auth[6:]).decode()
+            except ValueError:
+                return None, None
+            client_id, _, client_secret = decoded.partition(":")
+            return client_id, client_secret
+        return params.get("client_id"), params.get("client_secret")
+
+    # -- consent ------------------------------------------------------------------------------
+
+    def _consent(self, method, query, request_id):
+        def page(status, text):
+            self._record(CONSENT_OPERATION, recorded, status)
+            html = f"<html><body><h1>Authorization failed</h1><p>{text}</p></body></html>"
+            return (
+                status,
+                {"Content-Type": "text/html", "x-amzn-RequestId": request_id},
+                html.encode(),
+            )
+
+        recorded = {
+            k: query[k] for k in ("application_id", "redirect_uri", "version") if k in query
+        }
+        if method != "GET":
+            return page(405, "Use GET.")
+        if query.get("application_id") != self.application_id:
+            return page(400, "Unknown application_id.")
+        redirect = query.get("redirect_uri") or self.redirect_uri
+        if not redirect:
+            return page(400, "No redirect URI is configured for this application.")
+        code = self.issue_authorization_code(self.consent_seller_id)
+        answer = {}
+        if "state" in query:
+            answer["state"] = query["state"]
+        answer["selling_partner_id"] = self.consent_seller_id
+        answer["spapi_oauth_code"] = code
+        location = redirect + ("&" if "?" in redirect else "?") + urlencode(answer)
+        self._record(CONSENT_OPERATION, recorded, 302)
+        return 302, {"Location": location, "x-amzn-RequestId": request_id}, b""
+
+    # -- SP-API -------------------------------------------------------------------------------
+
+    def _route(self, path):
+        for pattern, operation in ROUTES:
+            match = pattern.match(path)
+            if match:
+                return operation, match.groupdict()
+        return None, {}
+
+    def _api(self, method, path, query, headers):
+        operation, path_params = self._route(path)
+        params = {**query, **path_params}
+        if operation is None or method != "GET":
+            status = 404 if operation is None else 405
+            self._record(operation or path, params, status)
+            error = ApiError(status, "NotFound", "Resource not found.", path)
+            return status, {}, error.body()
+        rate, burst = OPERATIONS[operation]
+        scale = self.rate_scale or 1.0
+        rate_header = {"x-amzn-RateLimit-Limit": _fmt_rate(rate * scale)}
+        try:
+            if self._fire("expired_token", operation, params):
+                self.expire_access_tokens()
+            seller = self._authenticate(headers.get("x-amz-access-token"))
+            if self._fire("throttle", operation, params):
+                raise ApiError(429, "QuotaExceeded", QUOTA)
+            if self._fire("server_error", operation, params):
+                raise ApiError(500, "InternalFailure", "We encountered an internal error.")
+            if self._fire("unavailable", operation, params):
+                raise ApiError(503, "ServiceUnavailable", "Service temporarily unavailable.")
+            if self._fire("invalid_input_big_page", operation, params):
+                raise _invalid(
+                    "Invalid input: response too large.",
+                    "The response exceeds the size limit; retry with a smaller MaxResultsPerPage.",
+                )
+            if self.rate_scale and not self._bucket(operation, seller, rate, burst).take():
+                raise ApiError(429, "QuotaExceeded", QUOTA)
+            handler = getattr(self, "_op_" + operation)
+            payload = handler(self._sellers[seller], operation, params)
+        except ApiError as exc:
+            self._record(operation, params, exc.status)
+            headers = rate_header if exc.status in (400, 404) else {}
+            return exc.status, headers, exc.body()
+        except Exception:
+            _logger.exception("Emulator failure on %s", operation)
+            self._record(operation, params, 500)
+            error = ApiError(500, "InternalFailure", "We encountered an internal error.")
+            return 500, {}, error.body()
+        self._record(operation, params, 200)
+        return 200, rate_header, {"payload": payload}
+
+    def _authenticate(self, token):
+        if not token:
+            raise ApiError(
+                403, "Unauthorized", DENIED, "Access token is missing in the request header."
+            )
+        entry = self._access_tokens.get(token)
+        if entry is None:
+            raise ApiError(
+                403,
+                "Unauthorized",
+                DENIED,
+                "The access token you provided is revoked, malformed or invalid.",
+            )
+        seller, expires = entry
+        if self._now() >= expires:
+            raise ApiError(
+                403, "Unauthorized", DENIED, "The access token you provided has expired."
+            )
+        if seller is None or seller not in self._sellers:
+            raise ApiError(
+                403, "Unauthorized", DENIED, "The access token is not valid for this operation."
+            )
+        return seller
+
+    def _bucket(self, operation, seller, rate, burst):
+        key = (operation, seller)
+        if key not in self._buckets:
+            self._buckets[key] = _Bucket(rate * self.rate_scale, burst, self.clock)
+        return self._buckets[key]
+
+    # -- parameters and pages -----------------------------------------------------------------
+
+    @staticmethod
+    def _int_param(params, name, default, low, high):
+        value = params.get(name)
+        if value in (None, ""):
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise _invalid(f"Invalid {name}.", f"{name} must be an integer.") from None
+        if not low <= number <= high:
+            raise _invalid(f"Invalid {name}.", f"{name} must be between {low} and {high}.")
+        return number
+
+    def _window(self, params, after_name, before_name, frozen_before=None, require_after=True):
+        """``(after, before, empty)`` under Amazon's date rules (before defaults to now - 2 min)."""
+        limit = self._now() - DATE_MARGIN
+        after = _parse_date(params[after_name], after_name) if params.get(after_name) else None
+        before = _parse_date(params[before_name], before_name) if params.get(before_name) else None
+        invalid = "Date range is invalid."
+        if before is not None and after is None and require_after:
+            raise _invalid(invalid, f"{before_name} requires {after_name}.")
+        if after is not None and after >= limit:
+            raise _invalid(invalid, f"{after_name} must be more than 2 minutes before now.")
+        if before is not None and before >= limit:
+            raise _invalid(invalid, f"{before_name} must be more than 2 minutes before now.")
+        if after is not None and before is not None and before <= after:
+            raise _invalid(invalid, f"{before_name} must be later than {after_name}.")
+        if before is None:
+            before = frozen_before or limit
+        empty = after is not None and before - after > MAX_SPAN
+        return after, before, empty
+
+    def _digest(self, operation, seller, params, token_name):
+        args = sorted((k, v) for k, v in params.items() if k != token_name)
+        text = json.dumps([operation, seller, args])
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def _make_token(self, state):
+        data = base64.urlsafe_b64encode(json.dumps(state, sort_keys=True).encode()).decode()
+        data = data.rstrip("=")
+        sig = hmac.new(self._secret, data.encode(), hashlib.sha256).hexdigest()[:24]
+        return f"{data}.{sig}"
+
+    def _read_token(self, token, operation, digest):
+        data, _, sig = token.partition(".")
+        good = hmac.new(self._secret, data.encode(), hashlib.sha256).hexdigest()[:24]
+        if not hmac.compare_digest(sig, good):
+            raise _invalid("Invalid NextToken.", "The token was not issued by this service.")
+        try:
+            state = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
+        except ValueError:
+            raise _invalid("Invalid NextToken.") from None
+        if state.get("o") != operation or state.get("h") != digest:
+            raise _invalid(
+                "Invalid NextToken.",
+                "A next token must be used with the same arguments as the call that returned it.",
+            )
+        return state
+
+    def _paged(self, seller, operation, params, token_name, size, select):
+        """One page of ``select(frozen_before) -> (items, before)`` and the next token."""
+        digest = self._digest(operation, seller.dataset.seller_id, params, token_name)
+        offset, frozen = 0, None
+        if params.get(token_name):
+            state = self._read_token(params[token_name], operation, digest)
+            offset = state["k"]
+            frozen = datetime.fromisoformat(state["b"]) if state.get("b") else None
+        items, before = select(frozen)
+        state = {"o": operation, "h": digest, "b": before.isoformat() if before else None}
+        if self._fire("empty_page", operation, params):
+            return [], self._make_token({**state, "k": offset})
+        page = items[offset : offset + size]
+        more = offset + size < len(items)
+        return page, self._make_token({**state, "k": offset + size}) if more else None
+
+    def _events(self, seller, api, after, before, predicate=None):
+        now = self._now()
+        return [
+            ev
+            for ev in seller.dataset.all_events()
+            if ev.visible(api, now)
+            and (after is None or ev.posted >= after)
+            and ev.posted < before
+            and (predicate is None or predicate(ev))
+        ]
+
+    # -- operations ---------------------------------------------------------------------------
+
+    def _op_getMarketplaceParticipations(self, seller, _operation, _params):
+        result = []
+        for code in seller.marketplaces:
+            market = MARKETPLACES[code]
+            result.append(
+                {
+                    "marketplace": {
+                        "id": market.marketplace_id,
+                        "countryCode": market.country_code,
+                        "name": market.name,
+                        "defaultCurrencyCode": market.currency,
+                        "defaultLanguageCode": market.language,
+                        "domainName": market.domain,
+                    },
+                    "participation": {"isParticipating": True, "hasSuspendedListings": False},
+                }
+            )
+        return result
+
+    def _op_listFinancialEventGroups(self, seller, operation, params):
+        size = self._int_param(params, "MaxResultsPerPage", 10, 1, 100)
+        dataset = seller.dataset
+
+        def select(frozen):
+            after, before, empty = self._window(
+                params,
+                "FinancialEventGroupStartedAfter",
+                "FinancialEventGroupStartedBefore",
+                frozen,
+                require_after=False,
+            )
+            if empty:
+                return [], before
+            groups = [
+                g
+                for g in dataset.groups
+                if (after is None or g.start >= after) and g.start < before
+            ]
+            return groups, before
+
+        page, token = self._paged(seller, operation, params, "NextToken", size, select)
+        now = self._now()
+        payload = {
+            "FinancialEventGroupList": [to_v0_group(g, dataset.group_total(g), now) for g in page]
+        }
+        if token:
+            payload["NextToken"] = token
+        return payload
+
+    def _v0_events(self, seller, operation, params, predicate, dated=True):
+        size = self._int_param(params, "MaxResultsPerPage", 100, 1, 100)
+
+        def select(frozen):
+            if dated:
+                after, before, empty = self._window(params, "PostedAfter", "PostedBefore", frozen)
+            else:  # ByOrderId takes no dates: the whole history up to now - 2 minutes
+                after, before, empty = None, frozen or self._now() - DATE_MARGIN, False
+            if empty:
+                return [], before
+            return self._events(seller, V0, after, before, predicate), before
+
+        page, token = self._paged(seller, operation, params, "NextToken", size, select)
+        payload = {"FinancialEvents": to_v0_financial_events(page)}
+        if token:
+            payload["NextToken"] = token
+        return payload
+
+    def _op_listFinancialEvents(self, seller, operation, params):
+        return self._v0_events(seller, operation, params, None)
+
+    def _op_listFinancialEventsByGroupId(self, seller, operation, params):
+        group = seller.dataset.group(params["eventGroupId"])
+        if group is None:
+            raise ApiError(
+                404, "NotFound", "Financial event group not found.", params["eventGroupId"]
+            )
+        return self._v0_events(seller, operation, params, lambda ev: ev.group_id == group.group_id)
+
+    def _op_listFinancialEventsByOrderId(self, seller, operation, params):
+        order_id = params["orderId"]
+        if not ORDER_ID_RE.match(order_id):
+            raise _invalid("Invalid orderId.", "orderId must be in 3-7-7 format.")
+        return self._v0_events(
+            seller, operation, params, lambda ev: ev.order_id == order_id, dated=False
+        )
+
+    def _op_listTransactions(self, seller, operation, params):
+        predicate = self._transaction_filter(params)
+        related = bool(params.get("relatedIdentifierName"))
+        if not params.get("postedAfter") and not related:
+            raise _invalid("Start date cannot be null", "postedAfter is required.")
+
+        def select(frozen):
+            after, before, empty = self._window(
+                params, "postedAfter", "postedBefore", frozen, require_after=not related
+            )
+            if empty:
+                return [], before
+            return self._events(seller, V2024, after, before, predicate), before
+
+        page, token = self._paged(
+            seller, operation, params, "nextToken", self.page_size_v2024, select
+        )
+        now = self._now()
+        payload = {"transactions": [to_transaction(ev, now) for ev in page]}
+        if token:
+            payload["nextToken"] = token
+        return payload
+
+    def _transaction_filter(self, params):
+        now = self._now()
+        tests = []
+        marketplace_id = params.get("marketplaceId")
+        if marketplace_id:
+            codes = {m.code for m in MARKETPLACES.values() if m.marketplace_id == marketplace_id}
+            if not codes:
+                raise _invalid("Invalid marketplaceId.", marketplace_id)
+            tests.append(lambda ev: ev.marketplace in codes)
+        status = params.get("transactionStatus")
+        if status:
+            if status not in TRANSACTION_STATUSES:
+                raise _invalid("Invalid transactionStatus.", status)
+            tests.append(lambda ev: _status(ev, now) == status)
+        name = params.get("relatedIdentifierName")
+        value = params.get("relatedIdentifierValue")
+        if name or value:
+            if name not in RELATED_FILTERS:
+                raise _invalid(
+                    "Invalid relatedIdentifierName.", f"Filterable: {', '.join(RELATED_FILTERS)}."
+                )
+            if not value:
+                raise _invalid("relatedIdentifierValue is required with relatedIdentifierName.")
+            if name == "ORDER_ID":
+                tests.append(lambda ev: ev.order_id == value)
+            else:
+                tests.append(lambda ev: ev.group_id == value)
+        return lambda ev: all(test(ev) for test in tests)
+
+
+def _status(event, now):
+    if event.kind == "raw":
+        return event.transaction_status
+    return event.status(now)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    emulator = None  # set per server by SpApiEmulator.start
+    protocol_version = "HTTP/1.1"
+    server_version = "SpApiEmulator/1.0"
+
+    def _serve(self, method):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        status, headers, payload = self.emulator.handle(method, self.path, dict(self.headers), body)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if method != "HEAD":
+            self.wfile.write(payload)
+
+    def do_GET(self):
+        self._serve("GET")
+
+    def do_POST(self):
+        self._serve("POST")
+
+    def do_PUT(self):
+        self._serve("PUT")
+
+    def do_DELETE(self):
+        self._serve("DELETE")
+
+    def log_message(self, format, *args):
+        # The request line can carry page tokens and OAuth state: debug level only.
+        _logger.debug("%s %s", self.address_string(), format % args)
