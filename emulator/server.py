@@ -225,7 +225,10 @@ class SpApiEmulator:
         self.lwa_url = self.url + "/auth/o2/token"
         self.consent_url = self.url + "/apps/authorize/consent"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="spapi-emulator", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="spapi-emulator",
+            daemon=True,
         )
         self._thread.start()
         _logger.info("SP-API emulator listening on %s", self.url)
