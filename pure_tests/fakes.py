@@ -97,3 +97,46 @@ class FakeClock:
 
 CONNECTION_ERROR = requests.exceptions.ConnectionError("Connection refused")
 READ_TIMEOUT = requests.exceptions.ReadTimeout("Read timed out.")
+
+
+LWA_URL = "https://lwa.test/auth/o2/token"
+API_URL = "https://sp.test"
+CLIENT_SECRET = "amzn1.oa2-cs.v1.client-secret-value"
+REFRESH_TOKEN = "Atzr|IwEBrefresh-token-value"
+
+
+class LwaServer:
+    """Handler for a FakeSession: every refresh answers a new access token Atza|token-<n>."""
+
+    def __init__(self):
+        self.issued = []
+
+    def __call__(self, method, url, **kwargs):
+        token = f"Atza|token-{len(self.issued) + 1}"
+        self.issued.append(token)
+        return lwa_token(token)
+
+
+def make_client(*responses, handler=None, clock=None, **kwargs):
+    """(client, api_session, lwa_session, clock) with fake sessions, clock and sleep.
+
+    ``rand`` defaults to 0 (backoff = half of the exponential delay).
+    """
+    from spapi import LwaAuth, SpApiClient
+
+    clock = clock or FakeClock()
+    lwa_session = FakeSession(handler=LwaServer())
+    auth = LwaAuth(
+        "amzn1.application-oa2-client.test",
+        CLIENT_SECRET,
+        refresh_token=REFRESH_TOKEN,
+        token_url=LWA_URL,
+        session=lwa_session,
+        clock=clock,
+    )
+    api_session = FakeSession(*responses, handler=handler)
+    kwargs.setdefault("rand", lambda: 0.0)
+    client = SpApiClient(
+        auth, api_url=API_URL + "/", session=api_session, clock=clock, sleep=clock.sleep, **kwargs
+    )
+    return client, api_session, lwa_session, clock
