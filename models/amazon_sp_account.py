@@ -23,6 +23,10 @@ OAUTH_CALLBACK_PATH = "/amazon_sp/oauth/callback"
 # Path of the consent page on the Seller Central host (website authorization workflow).
 CONSENT_PATH = "/apps/authorize/consent"
 # Seller Central host of each region when the account has no marketplace enabled yet.
+# HTTP timeouts in seconds. Numbers rather than (connect, read) tuples: Odoo's test request guard
+# compares the timeout with an int.
+LWA_TIMEOUT = 30
+API_TIMEOUT = 60
 REGION_DEFAULT_MARKETPLACE = {
     "na": "ATVPDKIKX0DER",  # US
     "eu": "A1F83G8C2ARO7P",  # UK (sellercentral-europe.amazon.com)
@@ -30,7 +34,7 @@ REGION_DEFAULT_MARKETPLACE = {
 }
 
 
-def _default_sync_from():
+def _default_sync_from(model):
     return fields.Datetime.now() - DEFAULT_HISTORY
 
 
@@ -81,7 +85,6 @@ class AmazonSpAccount(models.Model):
         "consent page.",
     )
     draft_app = fields.Boolean(
-        string="Draft App",
         help="Tick while the application is not published: the consent URL then asks for the "
         "beta version of the app.",
     )
@@ -256,13 +259,23 @@ class AmazonSpAccount(models.Model):
             account.lwa_client_secret,
             refresh_token=account.refresh_token or None,
             token_url=account.lwa_url or const.LWA_TOKEN_URL,
+            timeout=LWA_TIMEOUT,
         )
         return SpApiClient(
             auth,
             region=account.region,
             environment=account.environment,
             api_url=account.api_url or None,
+            timeout=API_TIMEOUT,
+            **self._amazon_sp_client_options(),
         )
+
+    def _amazon_sp_client_options(self):
+        """Extra keyword arguments of SpApiClient (retries, backoff, clock, sleep...).
+
+        A hook for extensions and tests; the default client settings otherwise.
+        """
+        return {}
 
     def _amazon_sp_error_message(self, error):
         """A translated, secret-free explanation of an SP-API failure, for the user."""

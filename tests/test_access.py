@@ -25,7 +25,7 @@ class TestAccess(AmazonSpTestMixin, TransactionCase):
                     account.read([field])
                 account.invalidate_recordset()
                 with self.assertRaises(AccessError):
-                    account[field]
+                    account.mapped(field)
                 with self.assertRaises(AccessError):
                     account.search_read([("id", "=", account.id)], [field])
                 with self.assertRaises(AccessError):

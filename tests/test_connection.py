@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -5,6 +7,12 @@ from odoo.tools import mute_logger
 from .common import AmazonSpEmulatorMixin
 
 MODEL_LOGGER = "odoo.addons.account_amazon_refund.models.amazon_sp_account"
+CLIENT_LOGGERS = (
+    MODEL_LOGGER,
+    "odoo.addons.account_amazon_refund.spapi.auth",
+    "odoo.addons.account_amazon_refund.spapi.client",
+)
+PARTICIPATIONS = "getMarketplaceParticipations"
 
 
 # HttpCase for its test-mode registry: a failed test writes the error through a second cursor
@@ -17,7 +25,7 @@ class TestConnection(AmazonSpEmulatorMixin, HttpCase):
         cls._setup_amazon_sp()
         cls._start_emulator()
         cls.account = cls._create_emulator_account(
-            refresh_token=cls.emu.dataset.refresh_token,
+            refresh_token=cls.emu.refresh_token,
             seller_id=cls.emu.dataset.seller_id,
         )
 
@@ -34,7 +42,7 @@ class TestConnection(AmazonSpEmulatorMixin, HttpCase):
     def _run_failing(self, method):
         """Call ``method``; return the UserError (the failure is kept, unlike assertRaises)."""
         try:
-            with mute_logger(MODEL_LOGGER):
+            with mute_logger(*CLIENT_LOGGERS):
                 method()
         except UserError as error:
             self.env.invalidate_all()
@@ -49,8 +57,7 @@ class TestConnection(AmazonSpEmulatorMixin, HttpCase):
         self.assertRecordValues(self.account, [{"state": "linked", "last_error": False}])
         expected = self._participating_marketplaces()
         self.assertTrue(expected)
-        note = self.account.message_ids[0].body
-        self.assertIn("Connection test succeeded", note)
+        [note] = [b for b in self.account.message_ids.mapped("body") if "test succeeded" in b]
         for marketplace in expected:
             self.assertIn(marketplace.marketplace_id, note)
             self.assertIn(marketplace.marketplace_id, action["params"]["message"])
@@ -76,19 +83,29 @@ class TestConnection(AmazonSpEmulatorMixin, HttpCase):
         self.assertNotIn(self.emu.client_secret, message)
         self.assertRecordValues(self.account, [{"state": "error"}])
         self.assertIn("Amazon refused the credentials", self.account.last_error)
-        note = self.account.message_ids[0].body
-        self.assertIn("Amazon connection failed", note)
+        [note] = [b for b in self.account.message_ids.mapped("body") if "connection failed" in b]
+        self.assertIn("Amazon refused the credentials", note)
         self.assertNotIn("wrong-refresh-token", note)
+        # The state change is tracked too.
+        self.assertIn("Error", self.account.message_ids.tracking_value_ids.mapped("new_value_char"))
         # Fixed token: the next test brings the account back to linked.
-        self.account.refresh_token = self.emu.dataset.refresh_token
+        self.account.refresh_token = self.emu.refresh_token
         account.action_test_connection()
         self.assertRecordValues(self.account, [{"state": "linked", "last_error": False}])
 
     def test_connection_fails_when_amazon_is_down(self):
-        self.emu.inject("unavailable", count=20)
+        self.emu.inject("unavailable", count=3, operation=PARTICIPATIONS)
+        self.addCleanup(self.emu.reset_faults)
+        calls_before = self.emu.count(PARTICIPATIONS)
+        sleeps = []
+        options = {"sleep": sleeps.append, "max_attempts": 3}
         account = self.account.with_user(self.amazon_manager)
-        error = self._run_failing(account.action_test_connection)
+        with patch.object(type(account), "_amazon_sp_client_options", return_value=options):
+            error = self._run_failing(account.action_test_connection)
         self.assertIn("Amazon's service failed", str(error.args[0]))
+        self.assertIn("503", str(error.args[0]))
+        self.assertEqual(self.emu.count(PARTICIPATIONS) - calls_before, 3)
+        self.assertEqual(len(sleeps), 2, "retried with backoff, without sleeping for real")
         self.assertRecordValues(self.account, [{"state": "error"}])
 
     def test_connection_needs_a_refresh_token(self):

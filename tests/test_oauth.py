@@ -200,6 +200,7 @@ class TestOAuth(AmazonSpEmulatorMixin, HttpCase):
         with mute_logger(
             "odoo.addons.account_amazon_refund.controllers.main",
             "odoo.addons.account_amazon_refund.models.amazon_sp_account",
+            "odoo.addons.account_amazon_refund.spapi.auth",
         ):
             response = self._callback(f"{CALLBACK}?{urlencode(query)}")
         self.assertEqual(response.status_code, 502)
