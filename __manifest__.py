@@ -19,6 +19,12 @@
         "views/amazon_sp_account_views.xml",
         "views/amazon_sp_oauth_templates.xml",
         "wizards/amazon_sp_account_link_views.xml",
+        "data/ir_cron_data.xml",
+        "views/amazon_sp_event_views.xml",
+        "views/amazon_sp_import_run_views.xml",
+        "views/amazon_sp_amount_mapping_views.xml",
+        "views/account_move_views.xml",
+        "wizards/amazon_sp_import_views.xml",
         "views/account_amazon_refund_menus.xml",
     ],
     "demo": [

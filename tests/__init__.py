@@ -4,3 +4,4 @@ from . import test_account
 from . import test_oauth
 from . import test_connection
 from . import test_neutralize
+from . import test_import_refunds

@@ -1,0 +1,33 @@
+from odoo import fields, models
+
+
+class AmazonSpEventLine(models.Model):
+    """One money component of an Amazon event (a normalized line)."""
+
+    _name = "amazon.sp.event.line"
+    _description = "Amazon Event Line"
+    _order = "event_id, sequence, id"
+
+    event_id = fields.Many2one(
+        "amazon.sp.event", required=True, ondelete="cascade", index=True, string="Event"
+    )
+    sequence = fields.Integer(default=10)
+    company_id = fields.Many2one(related="event_id.company_id", store=True, index=True)
+    account_id = fields.Many2one(related="event_id.account_id", store=True, string="Seller Account")
+    marketplace_id = fields.Many2one(related="event_id.marketplace_id", store=True)
+    event_state = fields.Selection(related="event_id.state", store=True, string="Event Status")
+    currency_id = fields.Many2one(related="event_id.currency_id", store=True)
+    amount_type = fields.Char(
+        required=True, index=True, help='"<Category>/<Type>", e.g. Fee/Commission'
+    )
+    category = fields.Char()
+    amount = fields.Monetary(currency_field="currency_id", help="Amazon's sign (seller's view).")
+    sku = fields.Char(string="SKU")
+    quantity = fields.Float(digits=(16, 4))
+    order_adjustment_item_id = fields.Char(string="Order Adjustment Item")
+    description = fields.Char()
+    is_unmapped = fields.Boolean(
+        string="Unmapped",
+        index=True,
+        help="The mapping has no rule for this amount type: the event waits for review.",
+    )

@@ -1,0 +1,74 @@
+from odoo import fields, models
+
+
+class AmazonSpMarketplace(models.Model):
+    """Accounting settings of a marketplace, per company (company-dependent)."""
+
+    _inherit = "amazon.sp.marketplace"
+
+    amazon_sp_post_policy = fields.Selection(
+        [("post", "Post automatically"), ("draft", "Keep as draft for review")],
+        string="Posting Policy",
+        company_dependent=True,
+        help="Empty means post automatically.",
+    )
+    amazon_sp_review_threshold = fields.Float(
+        string="Review Threshold",
+        company_dependent=True,
+        help="Events whose net amount (absolute, in the event's currency) exceeds this wait for "
+        "review. 0 = no threshold.",
+    )
+    amazon_sp_partner_id = fields.Many2one(
+        "res.partner",
+        string="Default Customer",
+        company_dependent=True,
+        help="Customer of the credit notes when no original invoice is found. Empty: the "
+        "company's Amazon partner.",
+    )
+    amazon_sp_seller_tax = fields.Selection(
+        [
+            ("none", "No seller tax (marketplace facilitator)"),
+            ("tax", "Seller owes the tax"),
+        ],
+        string="Seller Tax",
+        company_dependent=True,
+        help="Where the seller owes the tax (EU VAT), the credit note carries the tax below, and "
+        "it must equal Amazon's tax to the cent. Empty means no seller tax.",
+    )
+    amazon_sp_tax_id = fields.Many2one(
+        "account.tax",
+        string="Seller Tax (credit notes)",
+        company_dependent=True,
+        domain="[('type_tax_use', '=', 'sale')]",
+    )
+
+    def _amazon_sp_settings(self):
+        """Settings of this marketplace (may be empty) in the current company, as a dict."""
+        company = self.env.company
+        partner = self.amazon_sp_partner_id if self else self.env["res.partner"]
+        return {
+            "post": (self.amazon_sp_post_policy or "post") != "draft" if self else True,
+            "threshold": self.amazon_sp_review_threshold if self else 0.0,
+            "partner": partner or company.amazon_sp_partner_id,
+            "seller_tax": (self.amazon_sp_seller_tax or "none") if self else "none",
+            "tax": self.amazon_sp_tax_id if self else self.env["account.tax"],
+        }
+
+    # Helpers the import uses (kept here so the foundation's field names are read in one spot).
+
+    def _amazon_sp_code(self):
+        """Amazon's marketplace identifier (ATVPDKIKX0DER)."""
+        self.ensure_one()
+        return self.marketplace_id
+
+    def _amazon_sp_names(self):
+        """Names v0 may send as MarketplaceName (Amazon.com, amazon.co.uk...)."""
+        self.ensure_one()
+        names = [self.name]
+        if self.domain:
+            names += [self.domain, self.domain.capitalize(), f"www.{self.domain}"]
+        return [name for name in names if name]
+
+    def _amazon_sp_currency_code(self):
+        self.ensure_one()
+        return self.currency_id.name
