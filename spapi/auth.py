@@ -14,7 +14,14 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from . import const
-from .exceptions import AuthError, ServerError, SpApiError, ThrottledError, TransportError
+from .exceptions import (
+    AuthError,
+    ServerError,
+    SpApiError,
+    ThrottledError,
+    TransportError,
+    scrub,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -25,15 +32,6 @@ TRANSPORT_ERRORS = (
 )
 
 DEFAULT_EXPIRES_IN = 3600
-
-
-def scrub(text, secrets):
-    """``text`` with every non-empty secret replaced by ``***``."""
-    text = str(text or "")
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
 
 
 class LwaAuth:

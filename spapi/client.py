@@ -26,7 +26,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from . import const
-from .auth import TRANSPORT_ERRORS, scrub
+from .auth import TRANSPORT_ERRORS
 from .exceptions import (
     AuthError,
     InvalidInputError,
@@ -34,6 +34,7 @@ from .exceptions import (
     SpApiError,
     TransportError,
     error_from_response,
+    scrub,
 )
 
 _logger = logging.getLogger(__name__)
@@ -370,7 +371,7 @@ class SpApiClient:
             error = error_from_response(
                 op.name, status, body if body is not None else response.text, request_id
             )
-            error.message = scrub(error.message, (token,))
+            error.scrub((token,))
             if status == 429:
                 self.stats.throttled += 1
                 bucket.drain()

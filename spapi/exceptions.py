@@ -5,6 +5,15 @@ itself already retried throttling, server and transport errors before raising th
 """
 
 
+def scrub(text, secrets):
+    """``text`` with every secret (of 4 characters or more) replaced by ``***``."""
+    text = str(text or "")
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
 class SpApiError(Exception):
     """An SP-API or LWA call failed.
 
@@ -44,6 +53,19 @@ class SpApiError(Exception):
 
     def __repr__(self):
         return f"{type(self).__name__}({str(self)!r})"
+
+    def scrub(self, secrets):
+        """Replace the given secrets wherever Amazon echoed them (message and errors)."""
+        self.message = scrub(self.message, secrets)
+        self.args = (self.message,)
+        self.errors = [
+            {
+                key: scrub(value, secrets) if isinstance(value, str) else value
+                for key, value in error.items()
+            }
+            for error in self.errors
+        ]
+        return self
 
 
 class AuthError(SpApiError):
