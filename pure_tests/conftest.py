@@ -12,8 +12,11 @@ if ROOT not in sys.path:
 # The repository root is the Odoo addon: its __init__.py imports Odoo's models and controllers.
 # pytest sets up the root directory as a package (named after the checkout's folder) before the
 # tests; give it an empty stand-in so that the pure suite never imports the Odoo layer.
+# (A folder whose name is no Python identifier is imported as the module "__init__".)
 _root_package = os.path.basename(ROOT)
-if _root_package.isidentifier() and _root_package not in sys.modules:
+if not _root_package.isidentifier():
+    _root_package = "__init__"
+if _root_package not in sys.modules:
     _stub = types.ModuleType(_root_package)
     _stub.__file__ = os.path.join(ROOT, "__init__.py")
     _stub.__path__ = [ROOT]
