@@ -147,7 +147,7 @@ def test_iter_pages_generic():
         list(client.iter_pages("getReport", path_params={"reportId": "1"}))
 
 
-TOO_BIG = ("InvalidInput", "Request has invalid input")
+TOO_BIG = ("InvalidInput", "Invalid input: response too large, update MaxResultsPerPage")
 
 
 def test_invalid_input_halves_the_page_size_and_retries_the_same_token():
@@ -177,10 +177,11 @@ def test_invalid_input_gives_up_at_one_result_per_page():
     assert info.value.request_id == "r-big"
 
 
-def test_date_errors_are_not_page_size_errors():
-    client, session, _lwa, _clock = make_client(
-        error(400, "InvalidInput", "Date range is invalid.")
-    )
+@pytest.mark.parametrize(
+    "message", ["Date range is invalid.", "Start date cannot be null", "PostedAfter is too late"]
+)
+def test_date_errors_are_not_page_size_errors(message):
+    client, session, _lwa, _clock = make_client(error(400, "InvalidInput", message))
     with pytest.raises(InvalidInputError):
         list(client.list_financial_events_by_order_id("111-2222222-3333333"))
     assert len(session.calls) == 1

@@ -14,6 +14,7 @@ import gzip
 import json
 import logging
 import random
+import re
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -41,6 +42,8 @@ _logger = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "account_amazon_refund/18.0.1.0.0 (Language=Python)"
 PAGE_SIZE_PARAM = "MaxResultsPerPage"
+# InvalidInput messages about dates ("Date range is invalid.") are not about the page size.
+DATE_ERROR = re.compile(r"\bdates?\b|posted(after|before)", re.IGNORECASE)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -357,7 +360,7 @@ class SpApiClient:
                 body = _parse_json(response.text)
             except ValueError:
                 body = None
-            if status in (200, 400, 404) or 200 <= status < 300:
+            if 200 <= status < 300 or status in (400, 404):
                 self._apply_rate_limit(op, bucket, headers)
             if 200 <= status < 300:
                 if body is None:
@@ -394,11 +397,12 @@ class SpApiClient:
             raise error
 
     def _access_token(self):
-        before = self.auth.refresh_count
+        before = getattr(self.auth, "refresh_count", 0)
         try:
             return self.auth.access_token()
         finally:
-            self.stats.token_refreshes += max(0, self.auth.refresh_count - before)
+            after = getattr(self.auth, "refresh_count", 0)
+            self.stats.token_refreshes += max(0, after - before)
 
     def _send(self, op, url, query, json_body, token):
         """One HTTP request; (response, case-insensitive headers, elapsed seconds)."""
@@ -518,7 +522,7 @@ class SpApiClient:
         Date errors ("Date range is invalid.", "Start date cannot be null") are not about size.
         """
         size = int(params.get(PAGE_SIZE_PARAM) or 100)
-        if size <= 1 or "date" in (error.message or "").lower():
+        if size <= 1 or DATE_ERROR.search(error.message or ""):
             return False
         params[PAGE_SIZE_PARAM] = max(1, size // 2)
         _logger.warning(
