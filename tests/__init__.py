@@ -5,3 +5,4 @@ from . import test_oauth
 from . import test_connection
 from . import test_neutralize
 from . import test_import_refunds
+from . import test_import_pull

@@ -66,6 +66,18 @@ class AmazonImportCommon(AmazonSpTestMixin, AccountTestInvoicingCommon):
             ]
         )
 
+    def setUp(self):
+        super().setUp()
+        # Each test adds its own events and faults to the class's emulator: undo them after.
+        events, raw_events = list(self.dataset.events), list(self.dataset.raw_events)
+
+        def restore():
+            self.dataset.events[:] = events
+            self.dataset.raw_events[:] = raw_events
+            self.emu.reset_faults()
+
+        self.addCleanup(restore)
+
     @classmethod
     def _import_account(cls, region="na", marketplaces=None, finances_api="2024-06-19", **values):
         marketplaces = marketplaces if marketplaces is not None else cls.marketplace_us
