@@ -471,7 +471,15 @@ class AmazonSpEvent(models.Model):
             reason = reason or event.ignore_reason
             if not reason:
                 raise UserError(self.env._("Say why the event is ignored."))
-            if event.move_ids.filtered(lambda m: m.state == "posted"):
+            posted = event.move_ids.filtered(lambda m: m.state == "posted")
+            if posted and event.review_reason == "changed":
+                # Dismiss Amazon's new content: the posted documents stand.
+                event.write({"state": "posted", "review_reason": False, "ignore_reason": reason})
+                event.message_post(
+                    body=self.env._("Change from Amazon dismissed: %(reason)s", reason=reason)
+                )
+                continue
+            if posted:
                 raise UserError(
                     self.env._(
                         "%(event)s has posted documents: reverse them instead.", event=event.name

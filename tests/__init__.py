@@ -6,3 +6,4 @@ from . import test_connection
 from . import test_neutralize
 from . import test_import_refunds
 from . import test_import_pull
+from . import test_import_review
