@@ -391,12 +391,14 @@ class AmazonSpAccount(models.Model):
 
     def _amazon_sp_marketplace_resolver(self):
         """v0 gives only MarketplaceName (and none on some events): name, else currency."""
-        marketplaces = self._amazon_sp_enabled_marketplaces()
+        # Names: every marketplace Odoo knows (events of marketplaces not enabled are then
+        # recognised and left out); currencies: only the enabled ones, where one is unambiguous.
         by_name = {}
         by_currency = {}
-        for mp in marketplaces:
+        for mp in self.env["amazon.sp.marketplace"].search([]):
             for name in mp._amazon_sp_names():
                 by_name[name.lower()] = mp._amazon_sp_code()
+        for mp in self._amazon_sp_enabled_marketplaces():
             currency = mp._amazon_sp_currency_code()
             if currency:
                 by_currency.setdefault(currency, []).append(mp._amazon_sp_code())

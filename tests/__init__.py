@@ -7,3 +7,4 @@ from . import test_neutralize
 from . import test_import_refunds
 from . import test_import_pull
 from . import test_import_review
+from . import test_import_apis
