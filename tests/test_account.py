@@ -169,3 +169,16 @@ class TestAccount(AmazonSpTestMixin, TransactionCase):
         account = self._create_account(application_id=False)
         with self.assertRaisesRegex(UserError, "application ID"):
             self._link(account)
+
+    def test_old_oauth_states_are_vacuumed(self):
+        account = self._create_account()
+        State = self.env["amazon.sp.oauth.state"]
+        with freeze_time(NOW):
+            State.with_user(self.amazon_manager)._amazon_sp_issue(account)
+        with freeze_time(NOW + timedelta(hours=2)):
+            State.with_user(self.amazon_manager)._amazon_sp_issue(account)
+        states = State.search([("account_id", "=", account.id)])
+        self.assertEqual(len(states), 2)
+        with freeze_time(NOW + timedelta(days=1, hours=1)):
+            State._gc_expired()
+        self.assertEqual(len(states.exists()), 1)
