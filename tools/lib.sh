@@ -91,7 +91,7 @@ free_port() {
 
 # A Python with the pure suite's requirements: python3 when it has them, else a local venv.
 pure_python() {
-    if python3 -c 'import pytest, requests, jose, freezegun' >/dev/null 2>&1; then
+    if python3 -c 'import pytest, requests, jose, freezegun, hypothesis' >/dev/null 2>&1; then
         command -v python3
         return 0
     fi
@@ -99,7 +99,7 @@ pure_python() {
     if [ ! -x "$venv/bin/python" ]; then
         python3 -m venv "$venv" >&2 || return 1
     fi
-    if ! "$venv/bin/python" -c 'import pytest, requests, jose, freezegun' >/dev/null 2>&1; then
+    if ! "$venv/bin/python" -c 'import pytest, requests, jose, freezegun, hypothesis' >/dev/null 2>&1; then
         "$venv/bin/pip" install -q -r "$AAR_ROOT/requirements-test.txt" > "$venv/pip.log" 2>&1 \
             || { cat "$venv/pip.log" >&2; return 1; }
     fi

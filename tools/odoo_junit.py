@@ -130,6 +130,11 @@ class ErrorLogHandler(logging.Handler):
 
 
 def install(recorder):
+    from odoo.tools import config
+
+    # Importing Odoo's test framework outside test mode logs an error; the command line parsed
+    # later sets the same flag from --test-enable.
+    config["test_enable"] = True
     from odoo.tests import result as odoo_result
 
     cls = odoo_result.OdooTestResult
