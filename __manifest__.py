@@ -21,10 +21,10 @@
         "wizards/amazon_sp_account_link_views.xml",
         "data/ir_cron_data.xml",
         "views/amazon_sp_event_views.xml",
+        "wizards/amazon_sp_import_views.xml",
         "views/amazon_sp_import_run_views.xml",
         "views/amazon_sp_amount_mapping_views.xml",
         "views/account_move_views.xml",
-        "wizards/amazon_sp_import_views.xml",
         "views/account_amazon_refund_menus.xml",
     ],
     "demo": [

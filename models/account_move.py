@@ -45,3 +45,18 @@ class AccountMove(models.Model):
             action["domain"] = [("id", "in", events.ids)]
         action["context"] = {}
         return action
+
+    def _post(self, soft=True):
+        """A draft Amazon document posted by hand (not from its event): its event is posted
+        once all its documents are."""
+        posted = super()._post(soft)
+        events = posted.amazon_event_ids.filtered(
+            lambda ev: (
+                ev.state in ("ready", "to_review")
+                and ev.review_reason in (False, "threshold")
+                and all(move.state == "posted" for move in ev.move_ids)
+            )
+        )
+        if events:
+            events.write({"state": "posted", "review_reason": False, "review_message": False})
+        return posted

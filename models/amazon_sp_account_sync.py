@@ -14,6 +14,8 @@ _logger = logging.getLogger(__name__)
 LATEST_DELAY = timedelta(minutes=3)
 # Windows more than 180 days wide come back empty: read long ranges in chunks.
 CHUNK = timedelta(days=30)
+# Shortest window worth a call.
+MIN_WINDOW = timedelta(minutes=1)
 # Default first window when the account has no sync_from.
 DEFAULT_HISTORY = timedelta(days=30)
 # Events planned and turned into documents per batch (one create, one action_post).
@@ -72,11 +74,19 @@ class AmazonSpAccount(models.Model):
     # ------------------------------------------------------------------------------------------
 
     def action_sync(self):
-        """Pull and process every enabled marketplace of the account now."""
+        """Pull and process every enabled marketplace of the accounts now (from ``sync_from``
+        on the first run); returns an action showing the import runs."""
         runs = self.env["amazon.sp.import.run"]
         for account in self:
             runs |= account._amazon_sp_sync(trigger="manual")
-        return runs
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_amazon_refund.amazon_sp_import_run_action"
+        )
+        if len(runs) == 1:
+            action.update(view_mode="form", views=[(False, "form")], res_id=runs.id)
+        else:
+            action["domain"] = [("id", "in", runs.ids)]
+        return action
 
     def action_view_amazon_events(self):
         self.ensure_one()
@@ -258,7 +268,7 @@ class AmazonSpAccount(models.Model):
         return cursor
 
     def _amazon_sp_latest(self):
-        return self._amazon_sp_now() - LATEST_DELAY
+        return (self._amazon_sp_now() - LATEST_DELAY).replace(microsecond=0)
 
     def _amazon_sp_start(self):
         if self.sync_from:
@@ -268,7 +278,9 @@ class AmazonSpAccount(models.Model):
 
     @staticmethod
     def _amazon_sp_chunks(start, end):
-        while start < end:
+        """[start, end) cut in CHUNK windows; a remainder shorter than MIN_WINDOW waits for the
+        next run (Amazon refuses empty ranges; the overlap reads it again anyway)."""
+        while end - start >= MIN_WINDOW:
             stop = min(start + CHUNK, end)
             yield start, stop
             start = stop

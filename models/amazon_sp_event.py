@@ -1,6 +1,7 @@
 import hashlib
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -79,7 +80,7 @@ class AmazonSpEvent(models.Model):
 
     _name = "amazon.sp.event"
     _description = "Amazon Event"
-    _inherit = ["mail.thread"]
+    _inherit = "mail.thread"
     _order = "posted_date desc, id desc"
     _rec_name = "name"
 
@@ -136,7 +137,7 @@ class AmazonSpEvent(models.Model):
         readonly=True, help="User or scheduled action that made the documents."
     )
 
-    _sql_constraints = [
+    _sql_constraints = [  # noqa: RUF012
         (
             "account_key_uniq",
             "unique(account_id, key)",
@@ -802,6 +803,9 @@ class _DocumentBuilder:
                 product = self.env["product.product"].browse(pl.product_ref)
             product = product or self.company.amazon_sp_refund_product_id
         taxes = self.env["account.tax"]
+        if pl.tax_amount and settings["seller_tax"] == "none":
+            # Not registered for the tax: what the buyer got back is all price.
+            pl = replace(pl, amount=pl.amount + pl.tax_amount, tax_amount=Decimal(0))
         if pl.tax_amount:
             invoice_taxes = self.env["account.tax"]
             if invoice and product:
@@ -905,6 +909,8 @@ class _DocumentBuilder:
         planned_tax = sum(
             (pl.tax_amount for doc in result.documents for pl in doc.lines), Decimal(0)
         )
+        if self._settings(event.marketplace_id)["seller_tax"] == "none":
+            planned_tax = Decimal(0)
         refunds = moves.filtered(lambda m: m.move_type == "out_refund")
         if refunds:
             odoo_tax = Decimal(str(sum(refunds.mapped("amount_tax")))).quantize(

@@ -27,13 +27,15 @@ class AmazonSpMarketplace(models.Model):
     )
     amazon_sp_seller_tax = fields.Selection(
         [
-            ("none", "No seller tax (marketplace facilitator)"),
-            ("tax", "Seller owes the tax"),
+            ("tax", "This tax"),
+            ("none", "Not registered: the tax stays in the price"),
         ],
         string="Seller Tax",
         company_dependent=True,
-        help="Where the seller owes the tax (EU VAT), the credit note carries the tax below, and "
-        "it must equal Amazon's tax to the cent. Empty means no seller tax.",
+        help="Tax the seller owes on refunds (Amazon's Tax lines that no marketplace-facilitator "
+        "withholding offsets). Empty: the sale tax of the company that gives Amazon's amount to "
+        "the cent. This tax: always the tax below, and the event waits for review when it "
+        "differs from Amazon's. Not registered: no tax, the amount stays in the line's price.",
     )
     amazon_sp_tax_id = fields.Many2one(
         "account.tax",
@@ -50,8 +52,12 @@ class AmazonSpMarketplace(models.Model):
             "post": (self.amazon_sp_post_policy or "post") != "draft" if self else True,
             "threshold": self.amazon_sp_review_threshold if self else 0.0,
             "partner": partner or company.amazon_sp_partner_id,
-            "seller_tax": (self.amazon_sp_seller_tax or "none") if self else "none",
-            "tax": self.amazon_sp_tax_id if self else self.env["account.tax"],
+            "seller_tax": (self.amazon_sp_seller_tax or "auto") if self else "auto",
+            "tax": (
+                self.amazon_sp_tax_id
+                if self and self.amazon_sp_seller_tax == "tax"
+                else self.env["account.tax"]
+            ),
         }
 
     # Helpers the import uses (kept here so the foundation's field names are read in one spot).

@@ -32,7 +32,7 @@ class AmazonSpSyncCursor(models.Model):
     next_token = fields.Char(help="Amazon's token of the next page of the current window.")
     last_run_id = fields.Many2one("amazon.sp.import.run", ondelete="set null")
 
-    _sql_constraints = [
+    _sql_constraints = [  # noqa: RUF012
         (
             "account_marketplace_api_uniq",
             "unique(account_id, marketplace_id, finances_api)",

@@ -32,7 +32,9 @@ class TestImportRefunds(AmazonImportCommon):
 
     def test_multi_marketplace_posts_to_the_cent(self):
         accounts = self.account_na | self.account_eu | self.account_fe
-        runs = self._ctx(accounts).action_sync()
+        action = self._ctx(accounts).action_sync()
+        runs = self.env["amazon.sp.import.run"].search(action["domain"])
+        self.assertEqual(runs.account_id, accounts)
         self.assertEqual(set(runs.mapped("state")), {"done"})
         events = self.env["amazon.sp.event"].search([("account_id", "in", accounts.ids)])
         self.assertEqual(len(events), 4 + 3 + 2 + 2 + 1)
