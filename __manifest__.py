@@ -9,7 +9,7 @@
     "maintainers": [],
     "license": "LGPL-3",
     "depends": ["account", "mail"],
-    "external_dependencies": {"python": ["requests", "jose"]},
+    "external_dependencies": {"python": ["requests", "python-jose"]},
     "data": [
         "security/account_amazon_refund_groups.xml",
         "security/ir.model.access.csv",
