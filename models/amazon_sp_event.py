@@ -960,6 +960,7 @@ class _DocumentBuilder:
                     event._amazon_sp_set_review("posting", str(err))
                     self.counts["events_to_review"] += 1
         if done:
+            self._note_moved_dates(self.env["amazon.sp.event"].union(*done))
             self.env["amazon.sp.event"].union(*done).write(
                 {
                     "state": "posted",
@@ -970,3 +971,17 @@ class _DocumentBuilder:
                 }
             )
             self.counts["events_posted"] += len(done)
+
+    def _note_moved_dates(self, events):
+        """Odoo moves a document dated in a locked period to the first open date: say so."""
+        for event in events:
+            for move in event.move_ids:
+                if move.state == "posted" and event.date and move.date != event.date:
+                    move.message_post(
+                        body=self.env._(
+                            "Amazon posted this on %(posted)s, in a locked period: the document "
+                            "is dated %(date)s, the first open date.",
+                            posted=event.date,
+                            date=move.date,
+                        )
+                    )

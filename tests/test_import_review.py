@@ -195,3 +195,28 @@ class TestImportReview(AmazonImportCommon):
         self.assertEqual(
             event.move_ids.filtered(lambda m: m.move_type == "out_refund").amount_tax, 4.0
         )
+
+    def test_locked_period_moves_to_first_open_date(self):
+        posted = self.now - timedelta(days=2)
+        self.company.fiscalyear_lock_date = (self.now - timedelta(days=1)).date()
+        self._sync(self.account)
+        event = self._event(self.normal)
+        self.assertEqual(event.state, "posted")
+        self.assertEqual(event.date, posted.date())
+        for move in event.move_ids:
+            self.assertGreater(move.date, self.company.fiscalyear_lock_date)
+            self.assertIn("locked period", move.message_ids[:1].body)
+
+    def test_accountant_with_user_group_imports_and_reviews(self):
+        """An Amazon user (invoicing rights) runs the import and works the review queue."""
+        item = self.us_item("SKU-U")
+        item["fees"]["UserUnknownFee"] = D("-0.50")
+        odd = self.dataset.add_refund("US", posted=self.now - timedelta(days=1), items=[item])
+        account = self.account.with_user(self.amazon_user)
+        run = self._sync(account)
+        self.assertEqual((run.events_posted, run.events_to_review), (1, 1))
+        event = self._event(odd).with_user(self.amazon_user)
+        self.assertEqual(event.review_reason, "unmapped")
+        event.action_ignore("Known test fee, booked by hand")
+        self.assertEqual(event.state, "ignored")
+        self.assertTrue(self.env["amazon.sp.import.run"].with_user(self.amazon_user).search([]))
