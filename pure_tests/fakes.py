@@ -102,7 +102,7 @@ READ_TIMEOUT = requests.exceptions.ReadTimeout("Read timed out.")
 LWA_URL = "https://lwa.test/auth/o2/token"
 API_URL = "https://sp.test"
 CLIENT_SECRET = "amzn1.oa2-cs.v1.client-secret-value"
-REFRESH_TOKEN = "Atzr|IwEBrefresh-token-value"
+REFRESH_TOKEN = "Atzr|fake-refresh-1"
 
 
 class LwaServer:

@@ -7,7 +7,7 @@ from fakes import FakeClock, FakeResponse, FakeSession, lwa_token
 from spapi import AuthError, LwaAuth, ServerError, ThrottledError, TransportError
 
 SECRET = "amzn1.oa2-cs.v1.s3cr3t-client-secret"
-REFRESH = "Atzr|IwEB-refresh-token-value"
+REFRESH = "Atzr|fake-refresh-2"
 CODE = "ANdNAVhyhqirUelHGEHA"
 
 
@@ -160,8 +160,24 @@ def test_lwa_failures(answer, cls):
 
 
 def test_repr_hides_secrets():
-    auth, _session, _clock = make_auth(lwa_token("Atza|visible-only-in-memory"))
+    auth, _session, _clock = make_auth(lwa_token("Atza|in-memory-only"))
     auth.access_token()
     text = repr(auth)
-    for secret in (SECRET, REFRESH, "Atza|visible-only-in-memory"):
+    for secret in (SECRET, REFRESH, "Atza|in-memory-only"):
         assert secret not in text
+
+
+def test_token_cache_follows_the_wall_clock_under_freezegun():
+    """The default clock is the real time: frozen and moved with freezegun, not injected."""
+    from freezegun import freeze_time
+
+    session = FakeSession(lwa_token("Atza|first"), lwa_token("Atza|second"))
+    with freeze_time("2026-11-22 10:00:00") as frozen:
+        auth = LwaAuth("client", SECRET, refresh_token=REFRESH, session=session, margin=120)
+        assert auth.access_token() == "Atza|first"
+        frozen.tick(3600 - 121)
+        assert auth.access_token() == "Atza|first"
+        assert len(session.calls) == 1
+        frozen.tick(1)  # expiry minus the margin: refreshed
+        assert auth.access_token() == "Atza|second"
+        assert len(session.calls) == 2

@@ -11,7 +11,7 @@ from spapi import LwaAuth, SpApiClient, SpApiError
 CLIENT_ID = "amzn1.application-oa2-client.public-id"
 SECRET = "amzn1.oa2-cs.v1.TOP-SECRET-client-secret"
 CODE = "ANcodeSpapiOauth0123456789"
-REFRESH = "Atzr|IwEBI-refresh-token-never-logged"
+REFRESH = "Atzr|never-logged-1"
 
 
 class EchoingLwa:

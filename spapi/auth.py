@@ -43,7 +43,7 @@ class LwaAuth:
         code has been exchanged
     :param str token_url: LWA token endpoint (the emulator's in tests)
     :param session: ``requests.Session``-like object (``request(method, url, **kwargs)``)
-    :param clock: wall clock in seconds (``time.time``)
+    :param clock: wall clock in seconds (default: ``time.time`` at each call)
     :param timeout: ``requests`` timeout of every LWA call
     :param margin: seconds before expiry at which the cached token is refreshed
     """
@@ -55,7 +55,7 @@ class LwaAuth:
         refresh_token=None,
         token_url=const.LWA_TOKEN_URL,
         session=None,
-        clock=time.time,
+        clock=None,
         timeout=(10, 30),
         margin=120,
     ):
@@ -64,7 +64,8 @@ class LwaAuth:
         self._refresh_token = refresh_token
         self.token_url = token_url
         self.session = session if session is not None else requests.Session()
-        self.clock = clock
+        # time.time looked up at each call (not bound here), so that freezegun and the like apply
+        self.clock = clock or (lambda: time.time())
         self.timeout = timeout
         self.margin = margin
         self.refresh_count = 0

@@ -15,7 +15,7 @@ class TestAccess(AmazonSpTestMixin, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_amazon_sp()
-        cls.account = cls._create_account(refresh_token="Atzr|secret-refresh-token")
+        cls.account = cls._create_account(refresh_token="Atzr|secret-refresh")
 
     def test_user_cannot_read_secrets(self):
         account = self.account.with_user(self.amazon_user)
@@ -65,7 +65,7 @@ class TestAccess(AmazonSpTestMixin, TransactionCase):
     def test_manager_reads_and_writes_secrets(self):
         account = self.account.with_user(self.amazon_manager)
         [values] = account.read(list(SECRET_FIELDS))
-        self.assertEqual(values["refresh_token"], "Atzr|secret-refresh-token")
+        self.assertEqual(values["refresh_token"], "Atzr|secret-refresh")
         self.assertEqual(values["lwa_client_secret"], "test-client-secret")
         self.assertTrue(set(SECRET_FIELDS) <= set(account.fields_get()))
         account.write({"lwa_client_secret": "rotated-secret"})
@@ -119,7 +119,7 @@ class TestAccessRpc(AmazonSpTestMixin, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_amazon_sp()
-        cls.account = cls._create_account(refresh_token="Atzr|secret-refresh-token")
+        cls.account = cls._create_account(refresh_token="Atzr|secret-refresh")
 
     def _call_kw(self, model, method, args, kwargs=None):
         payload = {
@@ -163,5 +163,5 @@ class TestAccessRpc(AmazonSpTestMixin, HttpCase):
             "amazon.sp.account", "read", [[self.account.id], ["refresh_token", "lwa_client_secret"]]
         )
         [values] = response.json()["result"]
-        self.assertEqual(values["refresh_token"], "Atzr|secret-refresh-token")
+        self.assertEqual(values["refresh_token"], "Atzr|secret-refresh")
         self.assertEqual(values["lwa_client_secret"], "test-client-secret")
