@@ -461,8 +461,8 @@ class SpApiClient:
         if retry_after:
             try:
                 delay = max(delay, min(float(retry_after), self.backoff_cap))
-            except ValueError:
-                pass
+            except ValueError:  # an HTTP date: keep our own backoff
+                _logger.debug("SP-API %s: Retry-After %r is not in seconds", op.name, retry_after)
         _logger.warning(
             "SP-API %s: %s (HTTP %s, request id %s), attempt %s of %s; retrying in %.1f s",
             op.name,
@@ -698,6 +698,6 @@ class SpApiClient:
         if (document.get("compressionAlgorithm") or "").upper() == "GZIP":
             try:
                 content = gzip.decompress(content)
-            except OSError:
-                pass  # already decoded by a Content-Encoding: gzip header
+            except OSError:  # already decoded by a Content-Encoding: gzip header
+                _logger.debug("SP-API report document was not gzipped: taken as it is")
         return content
