@@ -179,6 +179,16 @@ class AmazonSpAccount(models.Model):
         started by a user record it and raise a UserError.
         """
         self.ensure_one()
+        if self.env.company != self.company_id:
+            # The scheduled action runs in its user's company: work in the account's.
+            return self.with_company(self.company_id)._amazon_sp_sync(
+                trigger=trigger,
+                date_from=date_from,
+                date_to=date_to,
+                order_id=order_id,
+                max_pages=max_pages,
+                max_batches=max_batches,
+            )
         self.company_id._amazon_sp_ensure_setup()
         Run = self.env["amazon.sp.import.run"]
         marketplaces = self._amazon_sp_enabled_marketplaces()

@@ -166,3 +166,18 @@ class TestImportPull(AmazonImportCommon):
         self.assertEqual(len(self._events(self.account)), 10)
         last = Run.search([("account_id", "=", self.account.id)], limit=1)
         self.assertEqual(last.state, "done")
+
+    def test_cron_works_in_the_account_company(self):
+        other = self.setup_other_company(name="Amazon EU company")["company"]
+        self.env.user.company_ids += other
+        account = self._import_account("na", self.marketplace_us, company_id=other.id)
+        account.sudo().state = "linked"
+        self.account.sudo().refresh_token = False  # only the other company's account runs
+        self._ctx(self.env["amazon.sp.account"])._cron_amazon_sp_sync()
+        events = self._events(account)
+        self.assertEqual(len(events), 10)
+        self.assertEqual(set(events.mapped("state")), {"posted"})
+        self.assertEqual(events.move_ids.company_id, other)
+        self.assertEqual(events.move_ids.journal_id, other.amazon_sp_journal_id)
+        self.assertNotEqual(other.amazon_sp_journal_id, self.company.amazon_sp_journal_id)
+        self.assertEveryCent(events)
