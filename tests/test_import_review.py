@@ -220,3 +220,34 @@ class TestImportReview(AmazonImportCommon):
         event.action_ignore("Known test fee, booked by hand")
         self.assertEqual(event.state, "ignored")
         self.assertTrue(self.env["amazon.sp.import.run"].with_user(self.amazon_user).search([]))
+
+    def test_draft_posted_from_the_invoice_posts_the_event(self):
+        self.marketplace_us.with_company(self.company).amazon_sp_post_policy = "draft"
+        self._sync(self.account)
+        event = self._event(self.normal)
+        self.assertEqual(event.state, "ready")
+        event.move_ids.action_post()
+        self.assertEqual(event.state, "posted")
+
+    def test_not_registered_keeps_the_tax_in_the_price(self):
+        self.marketplace_uk.with_company(self.company).amazon_sp_seller_tax = "none"
+        account = self._import_account("eu", self.marketplace_uk)
+        refund = self.dataset.add_refund(
+            "UK",
+            posted=self.now - timedelta(days=1),
+            items=[
+                {
+                    "sku": "SKU-UK2",
+                    "quantity": 1,
+                    "charges": {"Principal": D("-20.00"), "Tax": D("-4.00")},
+                }
+            ],
+        )
+        self._sync(account)
+        event = self.env["amazon.sp.event"].search(
+            [("account_id", "=", account.id), ("amazon_order_id", "=", refund.order_id)]
+        )
+        self.assertEqual(event.state, "posted", event.review_message)
+        note = event.move_ids.filtered(lambda m: m.move_type == "out_refund")
+        self.assertRecordValues(note, [{"amount_tax": 0.0, "amount_total": 24.0}])
+        self.assertEveryCent(event)
