@@ -109,6 +109,28 @@ class TestAccess(AmazonSpTestMixin, TransactionCase):
             .search([("id", "in", (self.account | account_b).ids)]),
             account_b,
         )
+        # What the import stages follows its account's company.
+        Event = self.env["amazon.sp.event"]
+        events = Event.create(
+            [
+                {"account_id": account.id, "key": f"txn:{account.id}", "source_api": "2024-06-19"}
+                for account in self.account | account_b
+            ]
+        )
+        runs = self.env["amazon.sp.import.run"].create(
+            [{"account_id": account.id} for account in self.account | account_b]
+        )
+        self.assertEqual(
+            Event.with_user(self.amazon_user).search([("id", "in", events.ids)]).account_id,
+            self.account,
+        )
+        self.assertEqual(
+            Event.with_user(user_b).search([("id", "in", events.ids)]).account_id, account_b
+        )
+        self.assertEqual(
+            runs.with_user(self.amazon_user).search([("id", "in", runs.ids)]).account_id,
+            self.account,
+        )
 
 
 @tagged("post_install", "-at_install")
