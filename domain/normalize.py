@@ -77,6 +77,22 @@ CATEGORIES = {
     RETROCHARGE: (("RetrochargeEvent.BaseTax", "RetrochargeEvent.ShippingTax"), ("Retrocharge",)),
 }
 
+# FeeTypes seen in refund data (the model lists none: the type is open-ended).
+FEE_TYPES = (
+    "Commission",
+    "RefundCommission",
+    "FBAPerUnitFulfillmentFee",
+    "FBAPerOrderFulfillmentFee",
+    "FBAWeightBasedFee",
+    "FixedClosingFee",
+    "VariableClosingFee",
+    "GiftwrapCommission",
+    "SalesTaxCollectionFee",
+    "ShippingHB",
+    "ShippingChargeback",
+    "DigitalServicesFee",
+)
+
 # Canonical spellings of known type names. The first entry that matches (case-insensitively)
 # gives the spelling; unknown names keep Amazon's spelling.
 TYPE_NAMES = (
@@ -114,18 +130,7 @@ TYPE_NAMES = (
     "TCS-UTGST",
     "PaidthroughEBT",
     # FeeType (open-ended; seen in data)
-    "Commission",
-    "RefundCommission",
-    "FBAPerUnitFulfillmentFee",
-    "FBAPerOrderFulfillmentFee",
-    "FBAWeightBasedFee",
-    "FixedClosingFee",
-    "VariableClosingFee",
-    "GiftwrapCommission",
-    "SalesTaxCollectionFee",
-    "ShippingHB",
-    "ShippingChargeback",
-    "DigitalServicesFee",
+    *FEE_TYPES,
     # AdjustmentType (financesV0.json)
     "FBAInventoryReimbursement",
     "ReserveEvent",

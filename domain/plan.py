@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .model import ORDER_EVENT_TYPES
+from .normalize import FEE_TYPES
 
 ROLES = (
     "principal",
@@ -238,19 +239,7 @@ def default_rules():
         _rule("Retrocharge/ShippingTax", "adjustment", "fees", "Retrocharge shipping tax"),
     ]
     fee_types = (
-        # seen in refunds
-        "Commission",
-        "RefundCommission",
-        "FBAPerUnitFulfillmentFee",
-        "FBAPerOrderFulfillmentFee",
-        "FBAWeightBasedFee",
-        "FixedClosingFee",
-        "VariableClosingFee",
-        "GiftwrapCommission",
-        "SalesTaxCollectionFee",
-        "ShippingHB",
-        "ShippingChargeback",
-        "DigitalServicesFee",
+        *FEE_TYPES,  # seen in refunds
         # seen in service fee events (selling-partner-api-models #4299, #1778)
         "FBAStorageFee",
         "FBALongTermStorageFee",
