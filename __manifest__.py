@@ -21,6 +21,7 @@
         "wizards/amazon_sp_account_link_views.xml",
         "data/ir_cron_data.xml",
         "views/amazon_sp_event_views.xml",
+        "views/amazon_sp_settlement_views.xml",
         "wizards/amazon_sp_import_views.xml",
         "views/amazon_sp_import_run_views.xml",
         "views/amazon_sp_amount_mapping_views.xml",

@@ -22,11 +22,11 @@ DEFAULT_HISTORY = timedelta(days=30)
 OAUTH_CALLBACK_PATH = "/amazon_sp/oauth/callback"
 # Path of the consent page on the Seller Central host (website authorization workflow).
 CONSENT_PATH = "/apps/authorize/consent"
-# Seller Central host of each region when the account has no marketplace enabled yet.
 # HTTP timeouts in seconds. Numbers rather than (connect, read) tuples: Odoo's test request guard
 # compares the timeout with an int.
 LWA_TIMEOUT = 30
 API_TIMEOUT = 60
+# Seller Central host of each region when the account has no marketplace enabled yet.
 REGION_DEFAULT_MARKETPLACE = {
     "na": "ATVPDKIKX0DER",  # US
     "eu": "A1F83G8C2ARO7P",  # UK (sellercentral-europe.amazon.com)

@@ -102,7 +102,10 @@ class AmazonSpEvent(models.Model):
     key = fields.Char(required=True, readonly=True, index=True)
     fingerprint = fields.Char(readonly=True, index=True)
     transaction_id = fields.Char(readonly=True)
-    group_id = fields.Char(string="Event Group", readonly=True)
+    group_id = fields.Char(string="Event Group", readonly=True, index=True)
+    settlement_id = fields.Many2one(
+        "amazon.sp.settlement", readonly=True, index=True, ondelete="set null"
+    )
     transaction_status = fields.Char(readonly=True)
     raw_json = fields.Text(string="Raw JSON", readonly=True)
     raw_sha256 = fields.Char(string="SHA-256", readonly=True)
