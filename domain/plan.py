@@ -234,6 +234,13 @@ def default_rules():
         _rule("Adjustment/CanceledButPickedUpReimbursement", "adjustment", "reimbursement"),
         _rule("Adjustment/ReimbursementClawback", "adjustment", "reimbursement"),
         _rule("Adjustment/SellerRewards", "adjustment", "other_income"),
+        # FBA reimbursement types seen in data (AdjustmentType is open-ended): a customer return
+        # Amazon did not get back, and inventory Amazon lost or damaged, land on their own accounts
+        _rule("Adjustment/CustomerReturn", "adjustment", "reimbursement_return"),
+        _rule("Adjustment/REVERSAL_REIMBURSEMENT", "adjustment", "reimbursement_return"),
+        _rule("Adjustment/WAREHOUSE_DAMAGE", "adjustment", "reimbursement_damage"),
+        _rule("Adjustment/WAREHOUSE_LOST", "adjustment", "reimbursement_damage"),
+        _rule("Adjustment/MISSING_FROM_INBOUND", "adjustment", "reimbursement_damage"),
         # Retrocharges: tax charged or given back afterwards
         _rule("Retrocharge/BaseTax", "adjustment", "fees", "Retrocharge tax"),
         _rule("Retrocharge/ShippingTax", "adjustment", "fees", "Retrocharge shipping tax"),
@@ -251,6 +258,7 @@ def default_rules():
         "InboundDefectFee",
         "PaidServicesFee",
         "VineFee",
+        "Subscription",
     )
     rules.extend(_rule(f"Fee/{name}", "fee", "fees") for name in fee_types)
     return {rule.amount_type: rule for rule in rules}

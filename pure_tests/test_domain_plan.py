@@ -644,3 +644,39 @@ def test_property_documents_move_clearing_by_the_event_total(page):
     assert sum((d.clearing_amount for d in result.documents), D(0)) == event.total
     allowed = ("The credit note total is negative",)
     assert [r for r in result.review_reasons if not r.startswith(allowed)] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The emulator's seller: every non-order event is mapped by default
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("api", ["v2024", "v0"])
+def test_default_mapping_covers_every_event_of_the_emulated_seller(api):
+    from emulator.generator import generate_dataset, to_transaction, to_v0_financial_events
+
+    dataset = generate_dataset(seed=42)
+    if api == "v2024":
+        events, failures = normalize_transactions([to_transaction(e) for e in dataset.events])
+    else:
+        events, failures = normalize_v0_events(
+            to_v0_financial_events(dataset.events), posted_date_fallback=POSTED
+        )
+    assert failures == []
+    results = [(e, plan_event(e, MAPPING)) for e in events]
+    waiting = [(e.event_type, r.unmapped) for e, r in results if not r.ok]
+    assert waiting == []
+    accounts = {}
+    for event, result in results:
+        for document in result.documents:
+            for line in document.lines:
+                for typ in {ln.amount_type for ln in event.lines}:
+                    if typ.startswith("Adjustment/") and event.event_type == "adjustment":
+                        accounts.setdefault(typ, set()).add(line.account_ref)
+    assert accounts["Adjustment/CustomerReturn"] == {"reimbursement_return"}
+    assert accounts["Adjustment/REVERSAL_REIMBURSEMENT"] == {"reimbursement_return"}
+    assert accounts["Adjustment/WAREHOUSE_DAMAGE"] == {"reimbursement_damage"}
+    assert accounts["Adjustment/WAREHOUSE_LOST"] == {"reimbursement_damage"}
+    assert accounts["Adjustment/MISSING_FROM_INBOUND"] == {"reimbursement_damage"}
+    assert accounts["Adjustment/FBAInventoryReimbursement"] == {"reimbursement"}
+    assert accounts["Adjustment/ReserveEvent"] == {"reserve"}
