@@ -920,6 +920,28 @@ class Dataset:
         """OriginalTotal: the sum of the nets of the group's canonical events."""
         return sum((ev.net for ev in self.group_events(group)), quantize(0, group.currency))
 
+    def fund_transfers(self, now=None):
+        """What reaches the seller's bank: one transfer per closed group, as the bank statement
+        shows it (``[{"group_id", "date", "amount", "currency", "trace_id", "account_tail"}]``)."""
+        now = now or datetime.now(UTC)
+        transfers = []
+        for group in self.groups:
+            if not group.is_closed(now):
+                continue
+            rendered = to_v0_group(group, self.group_total(group), now)
+            converted = rendered["ConvertedTotal"]
+            transfers.append(
+                {
+                    "group_id": group.group_id,
+                    "date": group.end,
+                    "amount": converted["CurrencyAmount"],
+                    "currency": converted["CurrencyCode"],
+                    "trace_id": group.trace_id,
+                    "account_tail": group.account_tail,
+                }
+            )
+        return transfers
+
     def ensure_groups(self, currencies=None):
         """Create the groups covering ``[start, end]`` for the given (default: all) currencies."""
         currencies = currencies or sorted({MARKETPLACES[m].currency for m in self.marketplaces})

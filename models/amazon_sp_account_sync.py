@@ -172,8 +172,10 @@ class AmazonSpAccount(models.Model):
         order_id=None,
         max_pages=None,
         max_batches=None,
+        settlements_only=False,
     ):
-        """Pull (from the cursors, a date range or one order), stage, then process.
+        """Pull (from the cursors, a date range or one order), stage, then process; after a
+        complete pull from the cursors, refresh the settlements (``settlements_only``: only that).
 
         Returns the import run. Scheduled runs record a failure on the run and return; runs
         started by a user record it and raise a UserError.
@@ -188,6 +190,7 @@ class AmazonSpAccount(models.Model):
                 order_id=order_id,
                 max_pages=max_pages,
                 max_batches=max_batches,
+                settlements_only=settlements_only,
             )
         self.company_id._amazon_sp_ensure_setup()
         Run = self.env["amazon.sp.import.run"]
@@ -208,13 +211,17 @@ class AmazonSpAccount(models.Model):
         try:
             client = self._amazon_sp_client()
             budget = {"pages": max_pages}
-            if order_id:
+            if settlements_only:
+                pass
+            elif order_id:
                 self._amazon_sp_pull_order(run, client, order_id)
             elif date_from:
                 self._amazon_sp_pull_range(run, client, date_from, date_to, budget)
             else:
                 more = self._amazon_sp_pull_cursors(run, client, budget)
             more = self._amazon_sp_process_pending(run, max_batches=max_batches) or more
+            if settlements_only or not (order_id or date_from or more):
+                self._amazon_sp_sync_settlements(run, client)
         except (SpApiError, UserError) as exc:
             _logger.warning("Amazon import run %s of account %s failed: %s", run.id, self.id, exc)
             if _can_commit(self.env):
@@ -433,12 +440,15 @@ class AmazonSpAccount(models.Model):
 
         return resolve
 
-    def _amazon_sp_stage_page(self, run, api_name, page):
+    def _amazon_sp_stage_page(self, run, api_name, page, group_id=None):
+        """Stage one page. ``group_id``: the page lists one financial event group (its known
+        events that did not know their group learn it)."""
         payload = page.payload or {}
         if api_name == "v0":
             events, failures = normalize_v0_events(
                 payload.get("FinancialEvents") or {},
                 marketplace_resolver=self._amazon_sp_marketplace_resolver(),
+                group_id=group_id,
             )
         else:
             events, failures = normalize_transactions(payload.get("transactions") or [])
@@ -452,6 +462,16 @@ class AmazonSpAccount(models.Model):
         )
         counts["pages"] = 1
         run._add(**counts)
+        if group_id and events:
+            self.env["amazon.sp.event"].with_context(active_test=False).search(
+                [
+                    ("account_id", "=", self.id),
+                    ("group_id", "=", False),
+                    "|",
+                    ("key", "in", [ev.key for ev in events]),
+                    ("fingerprint", "in", [ev.fingerprint for ev in events if ev.fingerprint]),
+                ]
+            ).write({"group_id": group_id})
 
     # ------------------------------------------------------------------------------------------
     # Processing

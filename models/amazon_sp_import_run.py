@@ -60,6 +60,8 @@ class AmazonSpImportRun(models.Model):
     events_draft = fields.Integer(string="Left Draft")
     events_to_review = fields.Integer(string="To Review")
     events_error = fields.Integer(string="In Error")
+    settlements_read = fields.Integer(string="Settlements Read")
+    settlements_reconciled = fields.Integer(string="Settlements Reconciled")
     error = fields.Text()
     event_ids = fields.One2many("amazon.sp.event", "import_run_id", string="Events")
 

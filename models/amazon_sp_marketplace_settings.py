@@ -43,6 +43,14 @@ class AmazonSpMarketplace(models.Model):
         company_dependent=True,
         domain="[('type_tax_use', '=', 'sale')]",
     )
+    amazon_sp_payout_journal_id = fields.Many2one(
+        "account.journal",
+        string="Payout Journal",
+        company_dependent=True,
+        domain="[('type', '=', 'bank')]",
+        help="Bank journal Amazon pays this marketplace's settlements into. Empty: the company's "
+        "first bank journal in the payout currency.",
+    )
 
     def _amazon_sp_settings(self):
         """Settings of this marketplace (may be empty) in the current company, as a dict."""

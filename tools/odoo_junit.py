@@ -17,7 +17,8 @@ import time
 import traceback
 from xml.etree import ElementTree as ET
 
-# Odoo's own summary lines ("3 failed, 1 error(s) of 40 tests ...", "Module x: 2 failures, 0 errors")
+# Odoo's own summary lines ("3 failed, 1 error(s) of 40 tests ...",
+# "Module x: 2 failures, 0 errors")
 SUMMARY = re.compile(r"\d+ (failed|failures), \d+ error")
 
 
