@@ -198,7 +198,7 @@ def check_group(group, facts, quantum):
         if facts.ignored_count:
             reasons.append(f"{facts.ignored_count} event(s) ignored in Odoo")
         rest = difference - facts.waiting_total.quantize(quantum)
-        if rest:
+        if rest and not facts.changed_count:
             reasons.append(f"{rest} not explained by Odoo's events: event(s) missing in Odoo?")
         return GroupCheck("mismatch", amazon_total, odoo_total, difference, tuple(reasons))
     if group.transfer_failed:

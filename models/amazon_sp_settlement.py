@@ -261,6 +261,19 @@ class AmazonSpSettlement(models.Model):
             marketplaces=", ".join(marketplaces.mapped("name")) or "-",
         )
 
+    def _amazon_sp_outstanding_account(self, journal):
+        """Outstanding receipts of the bank journal, as Odoo's payments choose it."""
+        account = journal.inbound_payment_method_line_ids.payment_account_id[:1]
+        if account:
+            return account
+        chart = self.with_context(allowed_company_ids=journal.company_id.root_id.ids).env[
+            "account.chart.template"
+        ]
+        return (
+            chart.ref("account_journal_payment_debit_account_id", raise_if_not_found=False)
+            or journal.company_id.transfer_account_id
+        )
+
     def _amazon_sp_payout_date(self):
         self.ensure_one()
         moment = self.fund_transfer_date or self.end_date or fields.Datetime.now()
@@ -276,10 +289,7 @@ class AmazonSpSettlement(models.Model):
             self._amazon_sp_set_review(problem)
             return False
         company = self.company_id
-        outstanding = (
-            journal.inbound_payment_method_line_ids[:1].payment_account_id
-            or company.account_journal_payment_debit_account_id
-        )
+        outstanding = self._amazon_sp_outstanding_account(journal)
         if not outstanding:
             self._amazon_sp_set_review(
                 self.env._(

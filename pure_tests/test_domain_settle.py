@@ -103,7 +103,7 @@ def test_check_open_group_and_group_waiting_for_its_funds():
 def test_check_mismatch_names_the_difference_and_what_explains_it():
     check = check_group(
         parse_group(raw_group()),
-        facts("1200.00", waiting_count=1, waiting_total=D("30.00"), changed_count=1),
+        facts("1200.00", waiting_count=1, waiting_total=D("30.00"), ignored_count=2),
         CENT,
     )
     assert check.status == "mismatch" and not check.payable
@@ -111,8 +111,12 @@ def test_check_mismatch_names_the_difference_and_what_explains_it():
     text = "\n".join(check.reasons)
     assert "1234.56 EUR differs from the 1200.00 posted in Odoo by 34.56" in text
     assert "1 event(s) of the group not posted (Amazon's amount 30.00)" in text
-    assert "1 event(s) changed by Amazon after posting" in text
+    assert "2 event(s) ignored in Odoo" in text
     assert "4.56 not explained by Odoo's events" in text
+    changed = check_group(parse_group(raw_group()), facts("1232.56", changed_count=1), CENT)
+    text = "\n".join(changed.reasons)
+    assert "1 event(s) changed by Amazon after posting" in text
+    assert "not explained" not in text  # the changed amounts are the explanation
 
 
 def test_check_uses_the_currency_quantum():

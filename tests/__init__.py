@@ -8,3 +8,4 @@ from . import test_import_refunds
 from . import test_import_pull
 from . import test_import_review
 from . import test_import_apis
+from . import test_settlement
