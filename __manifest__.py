@@ -8,7 +8,7 @@
     "author": "account_amazon_refund contributors",
     "maintainers": [],
     "license": "LGPL-3",
-    "depends": ["account", "mail"],
+    "depends": ["account", "mail", "web"],
     "external_dependencies": {"python": ["requests", "python-jose"]},
     "data": [
         "security/account_amazon_refund_groups.xml",
@@ -24,6 +24,8 @@
         "wizards/amazon_sp_import_views.xml",
         "views/amazon_sp_import_run_views.xml",
         "views/amazon_sp_settlement_views.xml",
+        "views/amazon_sp_reconciliation_views.xml",
+        "report/amazon_sp_reconciliation_report.xml",
         "views/amazon_sp_amount_mapping_views.xml",
         "views/account_move_views.xml",
         "views/account_amazon_refund_menus.xml",

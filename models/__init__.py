@@ -12,3 +12,5 @@ from . import amazon_sp_account_settlement
 from . import amazon_sp_marketplace_settings
 from . import account_move
 from . import res_company
+from . import amazon_sp_reconciliation
+from . import amazon_sp_daily_check

@@ -9,3 +9,4 @@ from . import test_import_pull
 from . import test_import_review
 from . import test_import_apis
 from . import test_settlement
+from . import test_reconcile_review

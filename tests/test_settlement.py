@@ -247,6 +247,19 @@ class TestSettlement(AmazonImportCommon):
         }
         for kind, codes in expected.items():
             self.assertEqual(self._accounts_of(by_type[kind]), codes, kind)
+        # the reconciliation review of a settlement: balanced, the reserve and the conversion
+        # named as explanations
+        for settlement, kinds in ((usd2, {"reserve"}), (eur, {"conversion"})):
+            wizard = self.env["amazon.sp.reconcile.review"].create(
+                {"scope": "settlement", "settlement_id": settlement.id}
+            )
+            review = self.env["amazon.sp.reconciliation"].browse(
+                self._ctx(wizard).action_start()["res_id"]
+            )
+            self.assertEqual(review.state, "balanced", review.difference_ids.mapped("message"))
+            self.assertEqual(set(review.difference_ids.mapped("kind")), kinds)
+            self.assertAlmostEqual(review.amazon_total, settlement.original_total, places=2)
+            self.assertAlmostEqual(review.odoo_total, settlement.original_total, places=2)
         # idempotent: a second run imports, posts and pays nothing twice
         moves = self.env["account.move"].search_count([])
         run = self._sync(self.account)

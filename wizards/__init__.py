@@ -1,2 +1,3 @@
 from . import amazon_sp_account_link
 from . import amazon_sp_import
+from . import amazon_sp_reconcile_review
