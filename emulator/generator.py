@@ -856,6 +856,10 @@ class Dataset:
         self.raw_events = []
         self.groups = []
         self.group_offsets = {}  # currency → days after GROUP_EPOCH where its periods start
+        # Settlement reports (emulator/reports.py) that disagree with the events, for tests:
+        # group id → extra flat-file rows (dicts by column) / an amount added to total-amount.
+        self.report_extra_rows = {}
+        self.report_total_delta = {}
         self._seq = 0
         self._rng = random.Random(f"{seed}:{seller_id}:hand-made")
 
@@ -906,6 +910,10 @@ class Dataset:
         self.groups.append(group)
         self.groups.sort(key=lambda g: (g.start, g.currency, g.group_id))
         return group
+
+    def markets_of(self, currency):
+        """The dataset's marketplaces (MARKETPLACES entries) selling in ``currency``."""
+        return [MARKETPLACES[m] for m in self.marketplaces if MARKETPLACES[m].currency == currency]
 
     def group(self, group_id):
         for group in self.groups:

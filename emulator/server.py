@@ -38,6 +38,13 @@ from .generator import (
     to_v0_financial_events,
     to_v0_group,
 )
+from .reports import (
+    DOCUMENT_URL_LIFETIME,
+    SETTLEMENT_REPORT_TYPE,
+    available_reports,
+    gzip_document,
+    render_settlement_report,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -51,7 +58,14 @@ OPERATIONS = {
     "listFinancialEventsByOrderId": (0.5, 30),
     "listFinancialEvents": (0.5, 30),
     "listTransactions": (0.5, 10),
+    "getReports": (0.0222, 10),
+    "getReport": (2.0, 15),
+    "getReportDocument": (0.0167, 15),
+    "createReport": (0.0167, 15),
 }
+# Reports 2021-06-30 answers are not wrapped in {"payload": ...}.
+UNWRAPPED = frozenset({"getReports", "getReport", "getReportDocument", "createReport"})
+DOCUMENT_PATH = "/emulator-documents/"
 LWA_OPERATION = "lwaToken"
 CONSENT_OPERATION = "consent"
 V0_EVENT_OPERATIONS = (
@@ -72,6 +86,12 @@ ROUTES = (
     ),
     (re.compile(r"^/finances/v0/financialEvents$"), "listFinancialEvents"),
     (re.compile(r"^/finances/2024-06-19/transactions$"), "listTransactions"),
+    (re.compile(r"^/reports/2021-06-30/reports$"), "getReports"),
+    (re.compile(r"^/reports/2021-06-30/reports/(?P<reportId>[^/]+)$"), "getReport"),
+    (
+        re.compile(r"^/reports/2021-06-30/documents/(?P<reportDocumentId>[^/]+)$"),
+        "getReportDocument",
+    ),
 )
 FAULT_KINDS = ("throttle", "server_error", "unavailable", "expired_token", "invalid_input_big_page")
 FAULT_KINDS_EXTRA = ("empty_page",)
@@ -365,6 +385,8 @@ class SpApiEmulator:
                 status, out_headers, payload = self._lwa(method, headers, body)
             elif path == "/apps/authorize/consent":
                 return self._consent(method, query, request_id)
+            elif path.startswith(DOCUMENT_PATH):
+                return self._document(path[len(DOCUMENT_PATH) :], query, request_id)
             else:
                 status, out_headers, payload = self._api(method, path, query, headers)
             out_headers = {
@@ -507,7 +529,9 @@ class SpApiEmulator:
     def _api(self, method, path, query, headers):
         operation, path_params = self._route(path)
         params = {**query, **path_params}
-        if operation is None or method != "GET":
+        if operation == "getReports" and method == "POST":
+            operation = "createReport"
+        if operation is None or (method != "GET" and operation != "createReport"):
             status = 404 if operation is None else 405
             self._record(operation or path, params, status)
             error = ApiError(status, "NotFound", "Resource not found.", path)
@@ -544,6 +568,8 @@ class SpApiEmulator:
             error = ApiError(500, "InternalFailure", "We encountered an internal error.")
             return 500, {}, error.body()
         self._record(operation, params, 200)
+        if operation in UNWRAPPED:
+            return 200, rate_header, payload
         return 200, rate_header, {"payload": payload}
 
     def _authenticate(self, token):
@@ -751,6 +777,94 @@ class SpApiEmulator:
         return self._v0_events(
             seller, operation, params, lambda ev: ev.order_id == order_id, dated=False
         )
+
+    # -- Reports 2021-06-30: settlement reports ------------------------------------------------
+
+    def _op_getReports(self, seller, operation, params):
+        size = self._int_param(params, "pageSize", 10, 1, 100)
+        if params.get("nextToken"):
+            # getReports' next page sends the token alone: the token carries the filters.
+            state = self._read_token(params["nextToken"], operation, None)
+        else:
+            types = [t for t in (params.get("reportTypes") or "").split(",") if t]
+            if not types:
+                raise _invalid("reportTypes or nextToken is required.")
+            since = params.get("createdSince")
+            since = _parse_date(since, "createdSince") if since else self._now() - timedelta(90)
+            until = params.get("createdUntil")
+            until = _parse_date(until, "createdUntil") if until else self._now()
+            state = {
+                "o": operation,
+                "h": None,
+                "k": 0,
+                "t": types,
+                "s": since.isoformat(),
+                "u": until.isoformat(),
+            }
+        since, until = datetime.fromisoformat(state["s"]), datetime.fromisoformat(state["u"])
+        entries = []
+        if SETTLEMENT_REPORT_TYPE in state["t"]:
+            entries = [
+                entry
+                for _group, entry in available_reports(seller.dataset, self._now())
+                if since <= _parse_date(entry["createdTime"], "createdTime") < until
+            ]
+        offset = state["k"]
+        result = {"reports": entries[offset : offset + size]}
+        if offset + size < len(entries):
+            result["nextToken"] = self._make_token({**state, "k": offset + size})
+        return result
+
+    def _report_group(self, seller, report_id=None, document_id=None):
+        for group, entry in available_reports(seller.dataset, self._now()):
+            if entry["reportId"] == report_id or entry["reportDocumentId"] == document_id:
+                return group, entry
+        raise ApiError(404, "NotFound", "The report was not found.")
+
+    def _op_getReport(self, seller, _operation, params):
+        return self._report_group(seller, report_id=params.get("reportId"))[1]
+
+    def _op_createReport(self, seller, _operation, params):
+        raise _invalid(
+            "Settlement reports cannot be requested: Amazon generates them.",
+            "Use getReports with reportTypes=" + SETTLEMENT_REPORT_TYPE,
+        )
+
+    def _op_getReportDocument(self, seller, _operation, params):
+        _group, entry = self._report_group(seller, document_id=params.get("reportDocumentId"))
+        expires = int((self._now() + DOCUMENT_URL_LIFETIME).timestamp())
+        doc = entry["reportDocumentId"]
+        signature = self._sign(f"{seller.dataset.seller_id}|{doc}|{expires}")
+        query = urlencode({"s": seller.dataset.seller_id, "x": expires, "sig": signature})
+        return {
+            "reportDocumentId": doc,
+            "compressionAlgorithm": "GZIP",
+            "url": f"{self.url}{DOCUMENT_PATH}{doc}?{query}",
+        }
+
+    def _sign(self, text):
+        return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()
+
+    def _document(self, document_id, query, request_id):
+        """The pre-signed document URL: no access token; 403 once expired or tampered."""
+        seller_id, expires = query.get("s", ""), query.get("x", "0")
+        headers = {"x-amzn-RequestId": request_id, "Content-Type": "text/plain"}
+        expected = self._sign(f"{seller_id}|{document_id}|{expires}")
+        if not hmac.compare_digest(expected, query.get("sig", "")):
+            self._record("downloadReportDocument", {"id": document_id}, 403)
+            return 403, headers, b"SignatureDoesNotMatch"
+        if self._now().timestamp() > int(expires):
+            self._record("downloadReportDocument", {"id": document_id}, 403)
+            return 403, headers, b"Request has expired"
+        seller = self._sellers.get(seller_id)
+        try:
+            group, _entry = self._report_group(seller, document_id=document_id)
+        except ApiError:
+            self._record("downloadReportDocument", {"id": document_id}, 404)
+            return 404, headers, b"NoSuchKey"
+        self._record("downloadReportDocument", {"id": document_id}, 200)
+        body = gzip_document(render_settlement_report(seller.dataset, group))
+        return 200, {**headers, "Content-Type": "application/octet-stream"}, body
 
     def _op_listTransactions(self, seller, operation, params):
         predicate = self._transaction_filter(params)
