@@ -24,6 +24,7 @@
         "wizards/amazon_sp_import_views.xml",
         "views/amazon_sp_import_run_views.xml",
         "views/amazon_sp_settlement_views.xml",
+        "views/amazon_sp_settlement_report_views.xml",
         "views/amazon_sp_reconciliation_views.xml",
         "report/amazon_sp_reconciliation_report.xml",
         "views/amazon_sp_amount_mapping_views.xml",

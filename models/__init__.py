@@ -14,3 +14,4 @@ from . import account_move
 from . import res_company
 from . import amazon_sp_reconciliation
 from . import amazon_sp_daily_check
+from . import amazon_sp_settlement_report

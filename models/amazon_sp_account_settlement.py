@@ -3,6 +3,8 @@ from datetime import timedelta
 
 from odoo import fields, models
 
+from ..spapi.exceptions import SpApiError
+
 _logger = logging.getLogger(__name__)
 
 # Amazon answers group ranges wider than 180 days with an empty list: read in shorter windows.
@@ -88,6 +90,12 @@ class AmazonSpAccount(models.Model):
         closed._amazon_sp_link_events()
         self._amazon_sp_process_pending(run)
         settlements._amazon_sp_check()
+        try:
+            self._amazon_sp_fetch_settlement_reports(client)
+        except SpApiError as exc:
+            # e.g. a seller whose app lacks the reports role: the settlements stand without it
+            _logger.warning("Amazon settlement reports of account %s not read: %s", self.id, exc)
+            run.write({"error": "\n".join(p for p in (run.error, str(exc)) if p)})
         reconciled = settlements.filtered(lambda s: s.state == "reconciled")
         run._add(settlements_reconciled=len(reconciled))
         self._amazon_sp_commit()

@@ -247,6 +247,23 @@ class TestSettlement(AmazonImportCommon):
         }
         for kind, codes in expected.items():
             self.assertEqual(self._accounts_of(by_type[kind]), codes, kind)
+        # the V2 settlement reports, a second witness, agree with the events of each settlement
+        for group in self.groups:
+            settlement = self._settlement(group)
+            report = settlement.report_ids
+            self.assertEqual(len(report), 1, group.group_id)
+            self.assertEqual(report.state, "match", report.message)
+            self.assertEqual(settlement.witness_state, "match")
+            self.assertNotEqual(report.amazon_settlement_id, group.group_id)
+            self.assertAlmostEqual(report.total_amount, settlement.original_total, places=2)
+            self.assertEqual(len(report.attachment_id), 1)
+            by_type = {}
+            for line in settlement.event_ids.line_ids:
+                by_type[line.amount_type] = by_type.get(line.amount_type, 0.0) + line.amount
+            self.assertEqual(set(report.line_ids.mapped("amount_type")), set(by_type))
+            for line in report.line_ids:
+                self.assertAlmostEqual(line.report_amount, by_type[line.amount_type], places=2)
+                self.assertAlmostEqual(line.difference, 0.0, places=2)
         # the reconciliation review of a settlement: balanced, the reserve and the conversion
         # named as explanations
         for settlement, kinds in ((usd2, {"reserve"}), (eur, {"conversion"})):
@@ -266,6 +283,10 @@ class TestSettlement(AmazonImportCommon):
         self.assertEqual((run.events_new, run.events_posted), (0, 0))
         self.assertEqual(self.env["account.move"].search_count([]), moves)
         self.assertEqual(len(self._settlements().filtered(lambda s: s.group_id in transfers)), 4)
+        reports = self.env["amazon.sp.settlement.report"].search(
+            [("account_id", "=", self.account.id)]
+        )
+        self.assertEqual(len(reports), len(transfers))  # every closed group, downloaded once
 
     def test_mismatch_goes_to_review_and_posts_nothing(self):
         ds = self.dataset
@@ -279,6 +300,18 @@ class TestSettlement(AmazonImportCommon):
         changed = ds.add_refund(
             "DE", posted=self.g_eur.start + timedelta(hours=90), items=[self.eu_item("15.00")]
         )
+        # GBP: the settlement report disagrees with the events (a row and the total)
+        ds.report_total_delta[self.g_gbp.group_id] = D("5.00")
+        ds.report_extra_rows[self.g_gbp.group_id] = [
+            {
+                "transaction-type": "other-transaction",
+                "amount-type": "Mystery",
+                "amount-description": "NewThing",
+                "amount": "5.00",
+            }
+        ]
+        self.addCleanup(ds.report_total_delta.clear)
+        self.addCleanup(ds.report_extra_rows.clear)
         date_from = self.sync_from.replace(tzinfo=None)
         self._ctx(self.account)._amazon_sp_sync(date_from=date_from)  # no settlements yet
         self.assertFalse(self._settlements())
@@ -299,6 +332,12 @@ class TestSettlement(AmazonImportCommon):
             self._clearing_lines(gbp).filtered("reconciled"), "nothing reconciled in review"
         )
         self.assertTrue(clearing)
+        report = gbp.report_ids
+        self.assertEqual(report.state, "differs")
+        self.assertEqual(gbp.witness_state, "differs")
+        self.assertIn("differs from the events'", report.message)
+        self.assertIn("by 5.00", report.message)
+        self.assertIn("Report/Mystery/NewThing", report.message)
         # the USD settlements are unaffected
         self.assertEqual(self._settlement(self.g_usd1).state, "reconciled")
         # once the fee type is mapped, the event posts and the next refresh pays the GBP group out
