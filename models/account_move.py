@@ -7,17 +7,14 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     amazon_order_id = fields.Char(
-        string="Amazon Order",
         index="btree_not_null",
         copy=False,
         help="Amazon order id; a refund for this order reverses this invoice.",
     )
     amazon_marketplace_id = fields.Many2one(
-        "amazon.sp.marketplace", string="Amazon Marketplace", copy=False, index="btree_not_null"
+        "amazon.sp.marketplace", copy=False, index="btree_not_null"
     )
-    amazon_event_type = fields.Selection(
-        EVENT_TYPE_SELECTION, string="Amazon Event Type", copy=False
-    )
+    amazon_event_type = fields.Selection(EVENT_TYPE_SELECTION, copy=False)
     amazon_event_ids = fields.Many2many(
         "amazon.sp.event",
         "account_move_amazon_sp_event_rel",

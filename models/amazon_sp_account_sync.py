@@ -254,7 +254,8 @@ class AmazonSpAccount(models.Model):
 
     def _amazon_sp_commit(self):
         if _can_commit(self.env):
-            self.env.cr.commit()  # pylint: disable=invalid-commit - page and cursor together
+            # a page and its cursor are committed together
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _amazon_sp_units(self):
         """(marketplace or empty, API) pairs read by the cursors of this account."""

@@ -48,7 +48,6 @@ class AmazonSpAmountMapping(models.Model):
     )
     label = fields.Char()
     tax_of = fields.Char(
-        string="Tax Of",
         help="Seller tax rules: the amount type whose credit note line carries this tax "
         '(e.g. "Charge/Principal" for "Charge/Tax").',
     )

@@ -99,7 +99,6 @@ class AmazonSpAccount(models.Model):
 
     accountant_id = fields.Many2one(
         "res.users",
-        string="Accountant",
         default=lambda self: self.env.user,
         help="Receives the activities of the daily consistency check.",
     )

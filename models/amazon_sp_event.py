@@ -94,7 +94,7 @@ class AmazonSpEvent(models.Model):
     source = fields.Char(help="The v0 event list or the 2024-06-19 transaction type.")
     event_type = fields.Selection(EVENT_TYPE_SELECTION, index=True)
     description = fields.Char()
-    amazon_order_id = fields.Char(string="Amazon Order", index=True)
+    amazon_order_id = fields.Char(index=True)
     posted_date = fields.Datetime(index=True)
     date = fields.Date(string="Accounting Date", help="Posted date in the company's timezone.")
     currency_id = fields.Many2one("res.currency")

@@ -8,9 +8,7 @@ class AmazonSpEventLine(models.Model):
     _description = "Amazon Event Line"
     _order = "event_id, sequence, id"
 
-    event_id = fields.Many2one(
-        "amazon.sp.event", required=True, ondelete="cascade", index=True, string="Event"
-    )
+    event_id = fields.Many2one("amazon.sp.event", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)
     company_id = fields.Many2one(related="event_id.company_id", store=True, index=True)
     account_id = fields.Many2one(related="event_id.account_id", store=True, string="Seller Account")
@@ -24,7 +22,7 @@ class AmazonSpEventLine(models.Model):
     amount = fields.Monetary(currency_field="currency_id", help="Amazon's sign (seller's view).")
     sku = fields.Char(string="SKU")
     quantity = fields.Float(digits=(16, 4))
-    order_adjustment_item_id = fields.Char(string="Order Adjustment Item")
+    order_adjustment_item_id = fields.Char()
     description = fields.Char()
     is_unmapped = fields.Boolean(
         string="Unmapped",

@@ -503,7 +503,7 @@ class AmazonSpReconciliationDifference(models.Model):
     amount = fields.Monetary(currency_field="currency_id", readonly=True)
     message = fields.Char(readonly=True, string="Description")
     event_id = fields.Many2one("amazon.sp.event", readonly=True, ondelete="set null")
-    amazon_order_id = fields.Char(readonly=True, string="Amazon Order")
+    amazon_order_id = fields.Char(readonly=True)
     posted_date = fields.Datetime(readonly=True)
     state = fields.Selection(
         [("open", "Open"), ("accepted", "Accepted"), ("resolved", "Resolved")],

@@ -42,7 +42,7 @@ class TestImportReview(AmazonImportCommon):
         # A manager maps it from the list: the waiting event posts.
         action = unmapped.action_create_mapping()
         self.assertEqual(action["context"]["default_amount_type"], "Fee/BrandNewFee")
-        self.env["amazon.sp.amount.mapping"].with_context(action["context"]).create(
+        self.env["amazon.sp.amount.mapping"].with_context(**action["context"]).create(
             {"role": "fee", "account_id": self.company._amazon_sp_account("fees").id}
         )
         self.assertEqual(event.state, "posted")

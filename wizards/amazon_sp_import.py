@@ -25,7 +25,7 @@ class AmazonSpImport(models.TransientModel):
         default=lambda self: fields.Date.context_today(self) - timedelta(days=7)
     )
     date_to = fields.Date(help="Empty: up to now.")
-    amazon_order_id = fields.Char(string="Amazon Order", help="e.g. 111-1234567-1234567")
+    amazon_order_id = fields.Char(help="e.g. 111-1234567-1234567")
 
     @api.model
     def default_get(self, fields_list):
