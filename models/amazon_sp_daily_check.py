@@ -51,6 +51,7 @@ class AmazonSpDailyCheck(models.Model):
         [("ok", "Consistent"), ("differs", "Differs")], required=True, default="ok", tracking=True
     )
     checked_at = fields.Datetime()
+    differences = fields.Text(help="Each difference named, as the reconciliation review does.")
     summary = fields.Text()
 
     _sql_constraints = [  # noqa: RUF012
@@ -215,6 +216,22 @@ class AmazonSpAccount(models.Model):
             staged, amount_of=lambda ev: posted.get(ev.id)
         )
         currency = marketplace.currency_id
+        # Name each difference as the reconciliation review would.
+        review = self.env["amazon.sp.reconciliation"].new(
+            {
+                "account_id": self.id,
+                "scope": "range",
+                "marketplace_id": marketplace.id,
+                "date_from": day,
+                "date_to": day,
+            }
+        )
+        comparison = reconcile.compare(
+            amazon_events,
+            review._odoo_events(amazon_events),
+            Decimal(1).scaleb(-currency.decimal_places),
+        )
+        named = [f"{d.label}: {d.message}" for d in comparison.differences]
         vals = {
             "currency_id": currency.id,
             "amazon_refund_total": float(amazon_refunds),
@@ -226,6 +243,7 @@ class AmazonSpAccount(models.Model):
             "amazon_count": len(amazon_events),
             "odoo_count": len(posted),
             "checked_at": fields.Datetime.now(),
+            "differences": "\n".join(named) or False,
         }
         differs = not (
             currency.is_zero(vals["refund_difference"])
@@ -275,7 +293,7 @@ class AmazonSpAccount(models.Model):
         def amount(value):
             return format_amount(self.env, value, cur)
 
-        return self.env._(
+        summary = self.env._(
             "Refunds: Amazon %(a_ref)s, Odoo %(o_ref)s, difference %(d_ref)s. "
             "Adjustments: Amazon %(a_adj)s, Odoo %(o_adj)s, difference %(d_adj)s. "
             "Events: Amazon %(a_n)s, posted in Odoo %(o_n)s.",
@@ -288,3 +306,6 @@ class AmazonSpAccount(models.Model):
             a_n=check.amazon_count,
             o_n=check.odoo_count,
         )
+        if check.differences:
+            summary += "\n" + check.differences
+        return summary

@@ -117,7 +117,9 @@ class TestReconcileReview(AmazonImportCommon):
                 "account_id": self.env.company._amazon_sp_account("fees").id,
             }
         )
-        self._ctx(review).action_refresh()
+        unmapped_event = by_kind["unmapped"].event_id
+        self.assertEqual(unmapped_event.state, "posted")  # the new rule retried it
+        self._ctx(review).action_post_waiting()
         self.assertEqual(by_kind["unmapped"].state, "resolved")
         self.assertEqual(review.state, "accepted")
         # an accepted difference stays accepted on the next run
@@ -181,6 +183,10 @@ class TestReconcileReview(AmazonImportCommon):
         self.assertEqual(activity.user_id, self.account.accountant_id)
         self.assertIn(f"{abs(check.refund_difference):.2f}", activity.note)
         self.assertIn("Refunds: Amazon", activity.note)
+        self.assertIn(f"Event not imported: refund {missing.order_id}", check.differences)
+        self.assertIn("Document changed after posting", check.differences)
+        self.assertIn("Unmapped amount type", check.differences)
+        self.assertIn(missing.order_id, activity.note)
         # the scheduled check runs again: still one check and one activity for that day
         self._ctx(self.env["amazon.sp.account"])._cron_amazon_sp_daily_check(days=3)
         checks = self.env["amazon.sp.daily.check"].search(
@@ -192,3 +198,20 @@ class TestReconcileReview(AmazonImportCommon):
             self.env["amazon.sp.daily.check"].search_count([("account_id", "=", self.account.id)]),
             3,
         )
+
+    def test_post_waiting_never_writes_into_a_locked_period(self):
+        self.marketplace_us.with_company(self.env.company).amazon_sp_post_policy = "draft"
+        self._sync(self.account)
+        events = self._events(self.account)
+        self.assertEqual(set(events.mapped("state")), {"ready"})
+        review = self._start()
+        self.assertEqual(set(review.difference_ids.mapped("kind")), {"not_posted"})
+        self.assertEqual(len(review.difference_ids), len(events))
+        self.env.company.fiscalyear_lock_date = self.day
+        self._ctx(review).action_post_waiting()
+        self.assertEqual(set(events.mapped("state")), {"posted"})
+        moves = events.move_ids
+        self.assertTrue(moves)
+        self.assertTrue(all(move.date > self.day for move in moves), moves.mapped("date"))
+        self.assertEqual(review.state, "balanced")
+        self.assertEqual(set(review.difference_ids.mapped("state")), {"resolved"})
