@@ -28,6 +28,10 @@ class NormalizationError(ValueError):
     """A raw Amazon event cannot be read: the message names what is wrong."""
 
 
+class MissingPostedDate(NormalizationError):
+    """A v0 event without PostedDate (ServiceFeeEventList) listed without a fallback date."""
+
+
 @dataclass(frozen=True)
 class NormalizedLine:
     """One money component of an event, ``amount_type`` = ``"<Category>/<Type>"``."""
@@ -86,3 +90,5 @@ class RawFailure:
     source: str
     raw: object
     message: str
+    # v0 event without PostedDate: dated only when read by its group (``posted_date_fallback``)
+    missing_posted_date: bool = False

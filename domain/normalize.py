@@ -32,6 +32,7 @@ from .model import (
     ORDER_EVENT_TYPES,
     SOURCE_2024,
     SOURCE_V0,
+    MissingPostedDate,
     NormalizationError,
     NormalizedEvent,
     NormalizedLine,
@@ -757,7 +758,7 @@ def _v0_event(raw, list_name, reader, event_type, ctx):
     posted = fields["posted_date"]
     if posted is None:
         if ctx["posted_date_fallback"] is None:
-            raise NormalizationError(
+            raise MissingPostedDate(
                 f"missing PostedDate ({list_name} events may have none: "
                 "pass posted_date_fallback, e.g. the end of the requested window)"
             )
@@ -839,7 +840,14 @@ def normalize_v0_events(
                     event = _v0_event(raw, list_name, reader, event_type, ctx)
                 except _DATA_ERRORS as exc:
                     _logger.info("Unreadable %s event: %s", list_name, exc)
-                    failures.append(RawFailure(list_name, raw, _message(exc)))
+                    failures.append(
+                        RawFailure(
+                            list_name,
+                            raw,
+                            _message(exc),
+                            missing_posted_date=isinstance(exc, MissingPostedDate),
+                        )
+                    )
                     continue
                 identities[id(event)] = len(identities)
                 events.append(event)

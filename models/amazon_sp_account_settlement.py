@@ -1,5 +1,5 @@
 import logging
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from odoo import fields, models
 
@@ -110,6 +110,10 @@ class AmazonSpAccount(models.Model):
                 related_identifier_name="FINANCIAL_EVENT_GROUP_ID",
                 related_identifier_value=settlement.group_id,
             )
+        end = settlement.end_date or settlement.start_date
+        group_end = end.replace(tzinfo=UTC) if end else None
         for page in pages:
-            self._amazon_sp_stage_page(run, self.finances_api, page, group_id=settlement.group_id)
+            self._amazon_sp_stage_page(
+                run, self.finances_api, page, group_id=settlement.group_id, group_end=group_end
+            )
             self._amazon_sp_commit()

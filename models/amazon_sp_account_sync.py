@@ -441,16 +441,28 @@ class AmazonSpAccount(models.Model):
 
         return resolve
 
-    def _amazon_sp_stage_page(self, run, api_name, page, group_id=None):
+    def _amazon_sp_stage_page(self, run, api_name, page, group_id=None, group_end=None):
         """Stage one page. ``group_id``: the page lists one financial event group (its known
-        events that did not know their group learn it)."""
+        events that did not know their group learn it); ``group_end`` (aware) dates its v0
+        events Amazon sends without PostedDate (service fees)."""
         payload = page.payload or {}
         if api_name == "v0":
             events, failures = normalize_v0_events(
                 payload.get("FinancialEvents") or {},
                 marketplace_resolver=self._amazon_sp_marketplace_resolver(),
                 group_id=group_id,
+                posted_date_fallback=group_end,
             )
+            # Undated v0 events (service fees) cannot be placed in a window: they are staged
+            # when their group closes and is read by group, dated at its end (a stable key).
+            undated = [f for f in failures if f.missing_posted_date]
+            if undated:
+                _logger.info(
+                    "Amazon account %s: %s undated v0 event(s) left for their settlement",
+                    self.id,
+                    len(undated),
+                )
+                failures = [f for f in failures if not f.missing_posted_date]
         else:
             events, failures = normalize_transactions(payload.get("transactions") or [])
         marketplaces = self._amazon_sp_enabled_marketplaces()

@@ -209,6 +209,7 @@ def test_v0_malformed_events_do_not_stop_the_others():
     assert [f.source for f in failures] == ["RefundEventList"] * 3
     messages = [f.message for f in failures]
     assert "missing PostedDate" in messages[0]
+    assert not any(f.missing_posted_date for f in failures)  # a refund must have its date
     assert "is not a number: 'abc'" in messages[1]
     assert "currency mismatch inside one event" in messages[2]
     assert "CAD" in messages[2] and "USD" in messages[2]
@@ -538,3 +539,12 @@ def test_raw_sha256_canonical_json_with_decimals_as_received():
     assert raw_sha256(raw) == expected
     with pytest.raises(NormalizationError):
         raw_sha256({"a": object()})
+
+
+def test_undated_v0_service_fees_are_flagged_without_a_fallback():
+    page = load("service_fees.json")["v0"]
+    dated, _failures = normalize_v0_events(page, posted_date_fallback=FALLBACK)
+    events, failures = normalize_v0_events(page)
+    undated = [f for f in failures if f.missing_posted_date]
+    assert undated and all(f.source == "ServiceFeeEventList" for f in undated)
+    assert len(events) + len(undated) == len(dated)

@@ -369,3 +369,28 @@ class TestSettlement(AmazonImportCommon):
             "locked period", " ".join(settlement.payout_move_id.message_ids.mapped("body"))
         )
         self.assertTrue(all(self._clearing_lines(settlement).mapped("reconciled")))
+
+    def test_v0_events_learn_their_group_and_settlements_reconcile(self):
+        account = self._import_account(
+            "na",
+            self.marketplace_us | self.marketplace_uk | self.marketplace_de,
+            finances_api="v0",
+            name="Seller v0",
+            sync_from=self.sync_from.replace(tzinfo=None),
+        )
+        run = self._sync(account)
+        self.assertEqual(run.state, "done", run.error)
+        events = self._events(account)
+        self.assertEqual(
+            set(events.mapped("state")),
+            {"posted"},
+            "\n".join(f"{e.name}: {e.state} {e.review_message}" for e in events),
+        )
+        settlements = self.env["amazon.sp.settlement"].search([("account_id", "=", account.id)])
+        for group in self.groups:
+            settlement = settlements.filtered(lambda s, g=group: s.group_id == g.group_id)
+            self.assertEqual(settlement.state, "reconciled", settlement.review_message)
+            # listFinancialEvents gives no group: listFinancialEventsByGroupId taught them
+            self.assertEqual(len(settlement.event_ids), len(self.dataset.group_events(group)))
+        self.assertEveryCent(events)
+        self.assertEqual(len(events), len(self.dataset.events))  # nothing twice
