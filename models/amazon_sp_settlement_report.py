@@ -167,7 +167,11 @@ class AmazonSpSettlementReportLine(models.Model):
     _order = "amount_type"
 
     report_id = fields.Many2one(
-        "amazon.sp.settlement.report", required=True, ondelete="cascade", index=True
+        "amazon.sp.settlement.report",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        string="Settlement Report",
     )
     company_id = fields.Many2one(related="report_id.company_id", store=True)
     currency_id = fields.Many2one(related="report_id.currency_id")

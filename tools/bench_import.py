@@ -87,6 +87,11 @@ def _boot(db):
         config["init"] = {MODULE: 1}
         registry = Registry.new(db, update_module=True)
         config["init"] = {}
+    else:
+        # A database kept from an earlier run: bring the module to the code being measured.
+        config["update"] = {MODULE: 1}
+        registry = Registry.new(db, update_module=True)
+        config["update"] = {}
     return registry
 
 
