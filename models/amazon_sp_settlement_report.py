@@ -237,7 +237,15 @@ class AmazonSpAccount(models.Model):
             entries += (page.payload or {}).get("reports") or []
         Currency = self.env["res.currency"].with_context(active_test=False)
         created = Report.browse()
-        todo = [e for e in entries if e.get("reportDocumentId") not in known]
+        # Only periods the account's settlements can cover (they are listed from its start),
+        # newest first: the documents' rate limit makes each run take a few.
+        start = self._amazon_sp_start()
+        todo = [
+            e
+            for e in entries
+            if e.get("reportDocumentId") not in known and not _before(e.get("dataEndTime"), start)
+        ]
+        todo.sort(key=lambda e: e.get("dataEndTime") or "", reverse=True)
         for entry in todo[:DOCUMENTS_PER_RUN]:
             document_id = entry.get("reportDocumentId")
             if not document_id or document_id in known:
@@ -283,6 +291,15 @@ class AmazonSpAccount(models.Model):
         )
         (created | pending).action_compare()
         return created
+
+
+def _before(text, moment):
+    """Whether Amazon's ISO date ``text`` is before ``moment`` (aware); False if unreadable."""
+    try:
+        value = settlement_report.parse_date(text)
+    except settlement_report.ReportError:
+        return False
+    return bool(value) and value < moment
 
 
 def _naive(moment):
