@@ -237,13 +237,13 @@ class AmazonSpAccount(models.Model):
             entries += (page.payload or {}).get("reports") or []
         Currency = self.env["res.currency"].with_context(active_test=False)
         created = Report.browse()
-        # Only periods the account's settlements can cover (they are listed from its start),
-        # newest first: the documents' rate limit makes each run take a few.
+        # Only periods starting at or after the account's start (its settlements are listed
+        # from it), newest first: the documents' rate limit makes each run take a few.
         start = self._amazon_sp_start()
         todo = [
             e
             for e in entries
-            if e.get("reportDocumentId") not in known and not _before(e.get("dataEndTime"), start)
+            if e.get("reportDocumentId") not in known and not _before(e.get("dataStartTime"), start)
         ]
         todo.sort(key=lambda e: e.get("dataEndTime") or "", reverse=True)
         for entry in todo[:DOCUMENTS_PER_RUN]:
