@@ -185,38 +185,25 @@ class AmazonSpAccount(models.Model):
     def _amazon_sp_tz(self):
         return pytz.timezone(self.company_id.partner_id.tz or self.env.user.tz or "UTC")
 
+    def _amazon_sp_day_bounds(self, date_from, date_to):
+        """[start, end) in UTC (aware) of the company's days ``date_from`` .. ``date_to``."""
+        tz = self._amazon_sp_tz()
+        start = tz.localize(datetime.combine(date_from, time.min))
+        end = tz.localize(datetime.combine(date_to + timedelta(days=1), time.min))
+        return start.astimezone(UTC), end.astimezone(UTC)
+
     def _amazon_sp_daily_check(self, day, marketplace, client=None):
         """Compare Amazon's refund and adjustment totals of ``day`` (the company's day) on
         ``marketplace`` with Odoo's posted documents; an activity when they differ."""
         self.ensure_one()
-        tz = self._amazon_sp_tz()
-        start = tz.localize(datetime.combine(day, time.min)).astimezone(UTC)
-        end = tz.localize(datetime.combine(day + timedelta(days=1), time.min)).astimezone(UTC)
+        start, end = self._amazon_sp_day_bounds(day, day)
         client = client or self._amazon_sp_client()
         amazon_events = self._amazon_sp_fetch_events(
             client, start=start, end=end, marketplace=marketplace
         )
         amazon_refunds, amazon_adjustments = reconcile.split_totals(amazon_events)
-        staged = self.env["amazon.sp.event"].search(
-            [
-                ("account_id", "=", self.id),
-                ("marketplace_id", "=", marketplace.id),
-                ("posted_date", ">=", start.replace(tzinfo=None)),
-                ("posted_date", "<", end.replace(tzinfo=None)),
-            ]
-        )
-        clearing = self.company_id.amazon_sp_clearing_account_id
-        posted = {}
-        for event in staged:
-            moves = event.move_ids.filtered(lambda m: m.state == "posted")
-            if moves:
-                lines = moves.line_ids.filtered(lambda line: line.account_id == clearing)
-                posted[event.id] = _dec(sum(lines.mapped("amount_currency")))
-        odoo_refunds, odoo_adjustments = reconcile.split_totals(
-            staged, amount_of=lambda ev: posted.get(ev.id)
-        )
         currency = marketplace.currency_id
-        # Name each difference as the reconciliation review would.
+        # The day's staged events, and each difference named, as the reconciliation review does
         review = self.env["amazon.sp.reconciliation"].new(
             {
                 "account_id": self.id,
@@ -226,10 +213,15 @@ class AmazonSpAccount(models.Model):
                 "date_to": day,
             }
         )
+        staged = review._staged_in_scope()
+        posted = {k: v for k, v in staged._amazon_sp_posted_clearing().items() if v is not None}
         comparison = reconcile.compare(
             amazon_events,
             review._odoo_events(amazon_events),
             Decimal(1).scaleb(-currency.decimal_places),
+        )
+        odoo_refunds, odoo_adjustments = reconcile.split_totals(
+            staged, amount_of=lambda ev: posted.get(ev.id)
         )
         named = [f"{d.label}: {d.message}" for d in comparison.differences]
         vals = {

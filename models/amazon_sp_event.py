@@ -392,6 +392,21 @@ class AmazonSpEvent(models.Model):
     # Review actions
     # ------------------------------------------------------------------------------------------
 
+    def _amazon_sp_posted_clearing(self):
+        """{event id: what its posted documents moved on the clearing account, in the event's
+        currency (Decimal), or None when it has no posted document}."""
+        clearing = self.company_id.amazon_sp_clearing_account_id
+        result = {}
+        for event in self:
+            moves = event.move_ids.filtered(lambda m: m.state == "posted")
+            if not moves:
+                result[event.id] = None
+                continue
+            lines = moves.line_ids.filtered(lambda line, c=clearing: line.account_id in c)
+            amount = event.currency_id.round(sum(lines.mapped("amount_currency")))
+            result[event.id] = Decimal(str(amount))
+        return result
+
     def action_view_moves(self):
         self.ensure_one()
         moves = self.move_ids

@@ -1,10 +1,8 @@
 import base64
 import io
 import logging
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
-
-import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -99,10 +97,7 @@ class AmazonSpReconciliation(models.Model):
     def _utc_bounds(self):
         """[start, end) of the date range in UTC (dates are the company's days)."""
         self.ensure_one()
-        tz = pytz.timezone(self.company_id.partner_id.tz or self.env.user.tz or "UTC")
-        start = tz.localize(datetime.combine(self.date_from, time.min)).astimezone(UTC)
-        end = tz.localize(datetime.combine(self.date_to + timedelta(days=1), time.min))
-        return start, end.astimezone(UTC)
+        return self.account_id._amazon_sp_day_bounds(self.date_from, self.date_to)
 
     def _staged_in_scope(self):
         self.ensure_one()
@@ -133,14 +128,11 @@ class AmazonSpReconciliation(models.Model):
                 ("fingerprint", "in", fps or [""]),
             ]
         )
-        clearing = self.company_id.amazon_sp_clearing_account_id
+        posted = staged._amazon_sp_posted_clearing()
         Mapping = self.env["amazon.sp.amount.mapping"]
         mappings = {}
         facts = []
         for event in staged:
-            moves = event.move_ids.filtered(lambda m: m.state == "posted")
-            lines = moves.line_ids.filtered(lambda line: line.account_id == clearing)
-            posted_total = _dec(event.currency_id.round(sum(lines.mapped("amount_currency"))))
             types = {}
             for line in event.line_ids:
                 types[line.amount_type] = types.get(line.amount_type, Decimal(0)) + _dec(
@@ -161,7 +153,7 @@ class AmazonSpReconciliation(models.Model):
                     fingerprint=event.fingerprint,
                     state=event.state,
                     amount_total=_dec(event.currency_id.round(event.amount_total)),
-                    posted_total=posted_total if moves else None,
+                    posted_total=posted[event.id],
                     lines=types,
                     review_reason=event.review_reason or None,
                     unmapped_types=unmapped,
