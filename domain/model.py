@@ -5,7 +5,7 @@ Money is always ``decimal.Decimal``; signs are Amazon's, from the seller's point
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 SOURCE_V0 = "v0"
@@ -92,3 +92,104 @@ class RawFailure:
     message: str
     # v0 event without PostedDate: dated only when read by its group (``posted_date_fallback``)
     missing_posted_date: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# The normalized event, stored exactly (JSON: Decimal as text, dates ISO 8601 in UTC)
+# ---------------------------------------------------------------------------------------------
+
+_EVENT_TEXT_FIELDS = (
+    "key",
+    "fingerprint",
+    "source_api",
+    "event_type",
+    "amazon_order_id",
+    "marketplace_id",
+    "marketplace_name",
+    "currency",
+    "group_id",
+    "transaction_id",
+    "transaction_status",
+    "description",
+    "raw_sha256",
+    "source",
+)
+_LINE_TEXT_FIELDS = ("amount_type", "sku", "order_adjustment_item_id", "description")
+
+
+def _decimal_or_none(value, what):
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise NormalizationError(f"{what}: expected a decimal as text, got {value!r}")
+    try:
+        number = Decimal(value)
+    except ArithmeticError:
+        raise NormalizationError(f"{what}: {value!r} is not a decimal") from None
+    if not number.is_finite():
+        raise NormalizationError(f"{what}: {value!r} is not a finite decimal")
+    return number
+
+
+def event_to_json(event):
+    """A :class:`NormalizedEvent` as a JSON-ready dict, without its raw payload (stored beside
+    it). Amounts keep their exponent (``"1.50"``); the date is UTC with its offset."""
+    if event.posted_date is None or event.posted_date.tzinfo is None:
+        raise NormalizationError(f"event {event.key}: posted date missing or without timezone")
+    data = {name: getattr(event, name) for name in _EVENT_TEXT_FIELDS}
+    data["posted_date"] = event.posted_date.astimezone(UTC).isoformat()
+    data["total"] = str(event.total)
+    data["lines"] = [
+        {
+            **{name: getattr(line, name) for name in _LINE_TEXT_FIELDS},
+            "amount": str(line.amount),
+            "quantity": None if line.quantity is None else str(line.quantity),
+        }
+        for line in event.lines
+    ]
+    return data
+
+
+def event_from_json(data, raw=None):
+    """The :class:`NormalizedEvent` that :func:`event_to_json` gave ``data`` (``raw``: its raw
+    payload, when the caller has it). A missing or malformed field raises
+    :class:`NormalizationError`; nothing is filled in."""
+    if not isinstance(data, dict):
+        raise NormalizationError("stored event is not an object")
+    try:
+        posted = datetime.fromisoformat(data["posted_date"])
+    except (KeyError, TypeError, ValueError):
+        raise NormalizationError(
+            f"stored event {data.get('key')}: posted date missing or malformed"
+        ) from None
+    if posted.tzinfo is None:
+        raise NormalizationError(f"stored event {data.get('key')}: posted date without timezone")
+    lines = []
+    for number, line in enumerate(data.get("lines") or [], 1):
+        if not isinstance(line, dict) or not line.get("amount_type"):
+            raise NormalizationError(f"stored event {data.get('key')}: line {number} malformed")
+        lines.append(
+            NormalizedLine(
+                amount_type=line["amount_type"],
+                amount=_decimal_or_none(line.get("amount"), f"line {number} amount"),
+                sku=line.get("sku"),
+                quantity=_decimal_or_none(line.get("quantity"), f"line {number} quantity"),
+                order_adjustment_item_id=line.get("order_adjustment_item_id"),
+                description=line.get("description"),
+            )
+        )
+    if any(line.amount is None for line in lines):
+        raise NormalizationError(f"stored event {data.get('key')}: a line has no amount")
+    total = _decimal_or_none(data.get("total"), "total")
+    if total is None or not data.get("key") or not data.get("currency"):
+        raise NormalizationError("stored event: key, currency or total missing")
+    values = {name: data.get(name) for name in _EVENT_TEXT_FIELDS}
+    values["fingerprint"] = values["fingerprint"] or ""
+    values["raw_sha256"] = values["raw_sha256"] or ""
+    return NormalizedEvent(
+        **values,
+        posted_date=posted.astimezone(UTC),
+        total=total,
+        lines=tuple(lines),
+        raw=raw if raw is not None else {},
+    )
