@@ -21,13 +21,15 @@ _DATE_RE = re.compile(
 )
 
 
-def parse_amount(value, what="amount"):
+def parse_amount(value, what="amount", *, error=NormalizationError, message=None):
     """A JSON number (int, float, Decimal or numeric string) → Decimal, never via binary float.
 
-    Floats go through ``str()`` (their shortest repr: ``-19.6`` stays ``-19.6``).
+    Floats go through ``str()`` (their shortest repr: ``-19.6`` stays ``-19.6``). A value that
+    is not a finite number raises ``error`` (:class:`NormalizationError` unless the caller has its
+    own class) with ``message`` when the caller words it, else a text naming ``what``.
     """
     if isinstance(value, bool):
-        raise NormalizationError(f"{what} is not a number: {value!r}")
+        raise error(message or f"{what} is not a number: {value!r}")
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
@@ -37,9 +39,9 @@ def parse_amount(value, what="amount"):
     elif isinstance(value, str) and _NUMBER_RE.match(value.strip()):
         result = Decimal(value.strip())
     else:
-        raise NormalizationError(f"{what} is not a number: {value!r}")
+        raise error(message or f"{what} is not a number: {value!r}")
     if not result.is_finite():
-        raise NormalizationError(f"{what} is not a finite number: {value!r}")
+        raise error(message or f"{what} is not a finite number: {value!r}")
     return result
 
 
@@ -54,30 +56,70 @@ def parse_quantity(value):
         return None
 
 
-def parse_date(value, what="PostedDate"):
-    """ISO 8601 date-time → aware UTC datetime. A string without offset is taken as UTC."""
+def parse_date(
+    value,
+    what="PostedDate",
+    *,
+    iso_forms=False,
+    formats=(),
+    error=NormalizationError,
+    message=None,
+):
+    """ISO 8601 date-time → aware UTC datetime. A string without offset is taken as UTC.
+
+    By default only a date with a time is read (``T``, ``t`` or a space between them; optional
+    seconds, fraction, ``Z`` or offset), as Amazon's Finances APIs send it. Readers of other
+    files widen that: ``iso_forms`` also accepts every other form ``datetime.fromisoformat``
+    reads (a date alone, the basic format...), then each ``strptime`` format of ``formats`` is
+    tried in turn (``%Z`` reads ``UTC``). A value that is not read raises ``error``
+    (:class:`NormalizationError` unless the caller has its own class) with ``message`` when the
+    caller words it, else a text naming ``what``.
+    """
     if not value:
-        raise NormalizationError(f"missing {what}")
+        raise error(message or f"missing {what}")
     if not isinstance(value, str):
-        raise NormalizationError(f"{what} is not a date-time string: {value!r}")
-    match = _DATE_RE.match(value.strip())
+        raise error(message or f"{what} is not a date-time string: {value!r}")
+    text = value.strip()
+    match = _DATE_RE.match(text)
     if not match:
-        raise NormalizationError(f"{what} is not an ISO 8601 date-time: {value!r}")
+        result = _other_date_forms(text, iso_forms, formats)
+        if result is None:
+            raise error(message or f"{what} is not an ISO 8601 date-time: {value!r}")
+        if result.tzinfo is None:
+            result = result.replace(tzinfo=timezone.utc)
+        return result.astimezone(timezone.utc)
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     micro = int((fraction or "0")[:6].ljust(6, "0"))
     try:
         result = datetime(
             int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro
         )
+        tz = timezone.utc
+        if offset and offset not in ("Z", "z"):
+            sign = -1 if offset[0] == "-" else 1
+            digits = offset[1:].replace(":", "")
+            minutes = int(digits[:2]) * 60 + int(digits[2:4] or 0)
+            tz = timezone(sign * timedelta(minutes=minutes))
     except ValueError as exc:
-        raise NormalizationError(f"{what} is not a valid date-time: {value!r}") from exc
-    tz = timezone.utc
-    if offset and offset not in ("Z", "z"):
-        sign = -1 if offset[0] == "-" else 1
-        digits = offset[1:].replace(":", "")
-        minutes = int(digits[:2]) * 60 + int(digits[2:4] or 0)
-        tz = timezone(sign * timedelta(minutes=minutes))
+        raise error(message or f"{what} is not a valid date-time: {value!r}") from exc
     return result.replace(tzinfo=tz).astimezone(timezone.utc)
+
+
+def _other_date_forms(text, iso_forms, formats):
+    """``text`` read by ``datetime.fromisoformat`` (when ``iso_forms``) or by one of the
+    ``strptime`` ``formats``, naive or aware; None when none reads it."""
+    if iso_forms:
+        iso = text[:-1] + "+00:00" if text.endswith("Z") else text
+        try:
+            return datetime.fromisoformat(iso)
+        except ValueError:
+            pass
+    for fmt in formats:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
 
 
 def decimal_text(amount):
