@@ -154,6 +154,12 @@ class AmazonSpAccount(models.Model):
         help="Public applications must be re-authorized by the seller before this date.",
     )
     last_error = fields.Text(readonly=True, copy=False)
+    accountant_id = fields.Many2one(
+        "res.users",
+        default=lambda self: self.env.user,
+        help="Receives the activities of the daily consistency check.",
+    )
+    amazon_settlement_count = fields.Integer(compute="_compute_amazon_settlement_count")
 
     # ------------------------------------------------------------------------------------------
     # Compute and constraints
@@ -165,6 +171,15 @@ class AmazonSpAccount(models.Model):
             account.authorization_expiry = (
                 account.authorization_date and account.authorization_date + AUTHORIZATION_VALIDITY
             )
+
+    def _compute_amazon_settlement_count(self):
+        counts = dict(
+            self.env["amazon.sp.settlement"]._read_group(
+                [("account_id", "in", self.ids)], ["account_id"], ["__count"]
+            )
+        )
+        for account in self:
+            account.amazon_settlement_count = counts.get(account, 0)
 
     @api.constrains("region", "marketplace_ids", "api_url")
     def _check_marketplace_region(self):
@@ -437,6 +452,45 @@ class AmazonSpAccount(models.Model):
             "target": "new",
             "context": {"default_account_id": self.id},
         }
+
+    def action_view_amazon_settlements(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_amazon_refund.amazon_sp_settlement_action"
+        )
+        action["domain"] = [("account_id", "=", self.id)]
+        action["context"] = {"default_account_id": self.id}
+        return action
+
+    def action_amazon_sp_refresh_settlements(self):
+        """Read the financial event groups, the events of the closed ones, and pay out those
+        that match. Runs as an import run (trigger: button)."""
+        Import = self.env["amazon.sp.service.import"]
+        for account in self:
+            Import._sync(account, trigger="manual", settlements_only=True)
+        return True
+
+    def action_amazon_sp_fetch_settlement_reports(self):
+        """Download the new V2 settlement reports and compare them with their settlements."""
+        Reports = self.env["amazon.sp.service.settlement.report"]
+        for account in self:
+            try:
+                Reports._fetch(account)
+            except exceptions.SpApiError as error:
+                raise UserError(
+                    self.env._(
+                        "Amazon's settlement reports could not be read: %(error)s",
+                        error=account._amazon_sp_error_message(error),
+                    )
+                ) from error
+        return True
+
+    @api.model
+    def _cron_amazon_sp_daily_check(self, days=None):
+        """Scheduled action: check the last days (up to yesterday) of every linked account and
+        enabled marketplace, see ``amazon.sp.service.check``."""
+        self.env["amazon.sp.service.check"]._check_accounts(days=days)
+        return True
 
     def _amazon_sp_notification(self, title, message, notification_type="success"):
         return {
