@@ -244,3 +244,21 @@ class TestReconcileReview(AmazonImportCommon):
         self.assertIn("Amazon's service failed; try again later.", message)
         self.assertIn("HTTP status 500", message)
         self.assertEqual(review.state, "balanced", "the last figures stay")
+
+    def test_daily_check_reads_the_v0_api_too(self):
+        account = self._import_account(
+            "na",
+            self.marketplace_us,
+            finances_api="v0",
+            name="Seller v0",
+            sync_from=(self.now - timedelta(days=10)).replace(tzinfo=None),
+        )
+        self.env["amazon.sp.service.import"]._sync(account)
+        check = self.env["amazon.sp.service.check"]._daily_check(
+            account, self.day, self.marketplace_us
+        )
+        self.assertEqual(check.state, "ok", check.summary)
+        self.assertAlmostEqual(check.amazon_refund_total, -17.60)
+        self.assertAlmostEqual(check.amazon_adjustment_total, 13.00)
+        self.assertEqual(check.amazon_count, 2)
+        self.assertEqual(check.odoo_count, 2)
