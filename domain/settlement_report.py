@@ -1,38 +1,160 @@
-"""Amazon's V2 flat-file settlement report (``GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2``):
-parsed, its rows mapped to the project's amount types, and compared with the events.
+"""Amazon's flat-file settlement reports: parsed, their rows mapped to the project's amount types,
+and compared with the events (see doc/settlement-reports.md).
 
 Pure: no Odoo. Tab-separated; a header line, a summary row (settlement id, period, deposit
-date, total, currency), then one row per amount. Real files vary: dates as
-``2026-10-01 07:00:00 UTC``, ISO 8601 or ``01.10.2026 07:00:00 UTC``; amounts with a decimal point
-or a decimal comma (``-12,34``, ``1.234,56``). An unknown (amount-type, amount-description) pair
-becomes ``Report/<amount-type>/<amount-description>``: shown, never dropped.
+date, total, currency), then the amount rows. Two layouts, told apart by the header:
+
+- **V2** (``GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2``): one amount per row, named by
+  ``transaction-type``, ``amount-type`` and ``amount-description``;
+- **V1** (``GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE``, no ``amount-type`` column; Amazon removes
+  it on 2026-11-11): one column pair per kind of amount (``price-type`` / ``price-amount``,
+  ``item-related-fee-type`` / ``item-related-fee-amount``...), several per row. Each filled amount
+  becomes the row V2 would write (Amazon's V1 → V2 table), then is mapped like a V2 row. A file
+  with money in a column that has no V2 equivalent is refused, naming the layout and the column.
+
+Real files vary: dates as ``2026-10-01 07:00:00 UTC``, ISO 8601 or ``01.10.2026 07:00:00 UTC``;
+amounts with a decimal point or a decimal comma (``-12,34``, ``1.234,56``). A row that no table
+knows becomes ``Report/<amount-type>/<amount-description>``: shown, never dropped. Rows the addon
+does not import as events (sales, the reserve until the events carry it, advertising,
+liquidations, transfers between settlements) are named apart, not compared.
 """
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from . import values
+from .vocabulary import canonical_type
 
 REPORT_TYPE = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
+V1_REPORT_TYPE = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE"
 REQUIRED_COLUMNS = ("settlement-id", "total-amount", "currency", "amount-type", "amount")
+V1_REQUIRED_COLUMNS = ("settlement-id", "total-amount", "currency", "transaction-type")
+V2, V1 = "V2", "V1"
 
-# amount-type → family of the project's amount types (``<Family>/<amount-description>``)
-AMOUNT_TYPE_FAMILIES = {
+# ---------------------------------------------------------------------------------------------
+# The mapping of report rows to the project's amount types (doc/settlement-reports.md's table)
+# ---------------------------------------------------------------------------------------------
+
+# amount-type → the project's category; the amount-description names the type.
+AMOUNT_TYPE_CATEGORIES = {
     "itemprice": "Charge",
     "itemfees": "Fee",
+    "itemrelatedfees": "Fee",
+    "shipmentfees": "Fee",
+    "orderfees": "Fee",
     "itemwithheldtax": "TaxWithheld",
     "promotion": "Promotion",
     "fba inventory reimbursement": "Adjustment",
     "reserve": "Adjustment",
     "retrocharge": "Retrocharge",
 }
-# transaction-type → family, for rows whose amount-type is generic ("other-transaction")
-TRANSACTION_TYPE_FAMILIES = {
+# (category, amount-description) → the project's spelling, where the report names it otherwise.
+TYPE_SPELLINGS = {
+    ("Charge", "shipping"): "ShippingCharge",
+}
+# transaction-type → category, for rows whose amount-type is ``other-transaction``.
+TRANSACTION_TYPE_CATEGORIES = {
     "servicefee": "Fee",
 }
+# ``other-transaction`` rows (V2), the V1 transaction-type of an ``other-amount``: description →
+# amount type. ``Transfer/…`` names money moved between settlements (no event ever carries it).
+OTHER_TRANSACTIONS = {
+    "subscription fee": "Fee/Subscription",
+    "storage fee": "Fee/FBAStorageFee",
+    "storagerenewalbilling": "Fee/StorageRenewalBilling",
+    "disposalcomplete": "Fee/FBADisposalFee",
+    "removalcomplete": "Fee/FBARemovalFee",
+    "current reserve amount": "Adjustment/ReserveDebit",
+    "previous reserve amount balance": "Adjustment/ReserveCredit",
+    "payable to amazon": "Transfer/PayableToAmazon",
+    "successful charge": "Transfer/SuccessfulCharge",
+    "failed charge": "Transfer/FailedCharge",
+    "repayment of negative amazon balance": "Transfer/RepaymentOfNegativeBalance",
+    "micro deposit": "Transfer/MicroDeposit",
+}
+# A fee's name as the newer layout writes it (amount-type, or an other-transaction
+# description) → Amazon's FeeType. Other names are written together: "Inbound Defect Fee" →
+# InboundDefectFee.
+FEE_NAMES = {
+    "inbound transportation fee": "FBAInboundTransportationFee",
+    "inbound transportation program fee": "FBAInboundTransportationProgramFee",
+    "fba storage fee": "FBAStorageFee",
+    "fba long term storage fee": "FBALongTermStorageFee",
+    "fba removal order: disposal fee": "FBADisposalFee",
+    "fba removal order: return fee": "FBARemovalFee",
+}
+# Newer fee layout: the fee's name in the amount-type, its part in the description.
+FEE_BASE_DESCRIPTIONS = frozenset({"base fee", "base", "transactiontotalamount"})
+FEE_TAX_DESCRIPTIONS = frozenset({"tax on fee", "tax", "taxamount", "fee tax"})
+# The VAT Amazon charges on its fee, apart from the fee (the normalizer's name for it).
+FEE_TAX = "FeeTax"
+# Adjustment types Amazon writes in CamelCase (financesV0.json, real data); UPPER_SNAKE
+# descriptions (REVERSAL_REIMBURSEMENT, WAREHOUSE_DAMAGE...) are adjustment types too.
+ADJUSTMENT_TYPES = frozenset(
+    name.lower()
+    for name in (
+        "FBAInventoryReimbursement ReserveEvent ReserveDebit ReserveCredit PostageBilling "
+        "PostageRefund LostOrDamagedReimbursement CanceledButPickedUpReimbursement "
+        "ReimbursementClawback SellerRewards BuyerRecharge"
+    ).split()
+)
+_UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$")
+
+
+@dataclass(frozen=True)
+class Category:
+    """Rows the addon does not import as events: named apart, not compared, unless the events
+    carry one of ``event_types`` (then the addon imports them, and they are compared)."""
+
+    key: str
+    label: str
+    event_types: frozenset = frozenset()
+
+
+_RESERVE = frozenset(f"Adjustment/Reserve{t}" for t in ("Debit", "Credit", "Event"))
+_ADVERTISING = frozenset({"Fee/CostOfAdvertising", f"{FEE_TAX}/CostOfAdvertising"})
+CATEGORIES = {
+    c.key: c
+    for c in (
+        Category("sales", "sales"),
+        Category("reserve", "reserve", _RESERVE),
+        Category("advertising", "advertising", _ADVERTISING),
+        Category("liquidations", "FBA liquidations"),
+        Category("transfers", "transfers and card charges"),
+    )
+}
+# transaction-type → category (sales are never compared: the addon does not import them)
+TRANSACTION_CATEGORIES = {"order": "sales", "liquidations": "liquidations"}
+# the project's amount type → category
+TYPE_CATEGORIES = {
+    **dict.fromkeys(_RESERVE, "reserve"),
+    **dict.fromkeys(_ADVERTISING, "advertising"),
+}
+
+# V1 amount column → (its type column, the V2 amount-type). ``other-fee-amount`` and
+# ``other-amount`` are named by other columns (see :func:`_v1_equivalent`).
+V1_AMOUNT_COLUMNS = {
+    "price-amount": ("price-type", "ItemPrice"),
+    "item-related-fee-amount": ("item-related-fee-type", "ItemFees"),
+    "shipment-fee-amount": ("shipment-fee-type", "ShipmentFees"),
+    "order-fee-amount": ("order-fee-type", "OrderFees"),
+    "promotion-amount": ("promotion-type", "Promotion"),
+    "other-fee-amount": ("other-fee-reason-description", None),
+    "other-amount": (None, None),
+}
+# V1 amount columns with no V2 equivalent: money there refuses the file.
+V1_UNMAPPED_COLUMNS = {
+    "misc-fee-amount": "it has no type column",
+    "direct-payment-amount": "direct payments have no amount type in the V2 layout",
+}
+# V1 transaction types that stay the V2 transaction-type of an ``other-amount`` row
+V1_ORDER_TRANSACTIONS = frozenset(
+    {"order", "refund", "chargeback refund", "a-to-z guarantee claim", "liquidations"}
+)
 
 
 class ReportError(ValueError):
@@ -48,6 +170,10 @@ class ReportRow:
     raw_amount_type: str
     raw_description: str
     line: int
+    category: str = ""  # a key of CATEGORIES when the addon does not import such rows
+    adjustment_id: str | None = None  # as Amazon writes it (``amzn1:crow:…``)
+    sku: str | None = None
+    column: str | None = None  # V1: the amount column the row comes from
 
 
 @dataclass(frozen=True)
@@ -59,16 +185,25 @@ class SettlementReport:
     total: Decimal
     currency: str
     rows: tuple = field(default_factory=tuple)
+    layout: str = V2
+
+    @property
+    def report_type(self):
+        return REPORT_TYPE if self.layout == V2 else V1_REPORT_TYPE
 
     def totals_by_type(self):
-        totals = {}
-        for row in self.rows:
-            totals[row.amount_type] = totals.get(row.amount_type, Decimal(0)) + row.amount
-        return totals
+        return _sum_by_type(self.rows)
 
     @property
     def rows_total(self):
         return sum((row.amount for row in self.rows), Decimal(0))
+
+
+def _sum_by_type(rows):
+    totals = {}
+    for row in rows:
+        totals[row.amount_type] = totals.get(row.amount_type, Decimal(0)) + row.amount
+    return totals
 
 
 def parse_amount(text, where=""):
@@ -112,62 +247,205 @@ def parse_date(text, where=""):
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# Rows → amount types
+# ---------------------------------------------------------------------------------------------
+
+
+def _squeeze(text):
+    return re.sub(r"[\s_-]", "", text).lower()
+
+
+def fee_type_of(name):
+    """Amazon's FeeType of a fee named as the newer layout writes it."""
+    known = FEE_NAMES.get(name.strip().lower())
+    if known:
+        return known
+    words = re.findall(r"[A-Za-z0-9]+", name)
+    return "".join(w if w.isupper() else w[:1].upper() + w[1:] for w in words) or name.strip()
+
+
+def _other_transaction(transaction_type, description):
+    key = description.lower()
+    if key in OTHER_TRANSACTIONS:
+        return OTHER_TRANSACTIONS[key]
+    if key in FEE_NAMES:
+        return f"Fee/{FEE_NAMES[key]}"
+    category = TRANSACTION_TYPE_CATEGORIES.get(_squeeze(transaction_type))
+    if category:
+        return f"{category}/{canonical_type(description)}"
+    if _UPPER_SNAKE.match(description) or key in ADJUSTMENT_TYPES:
+        return f"Adjustment/{canonical_type(description)}"
+    if re.search(r"(fee|billing)$", key):
+        return f"Fee/{fee_type_of(description)}"
+    return None
+
+
 def amount_type_of(transaction_type, amount_type, description):
-    """The project's amount type of a report row."""
-    family = AMOUNT_TYPE_FAMILIES.get((amount_type or "").strip().lower())
-    if family is None:
-        family = TRANSACTION_TYPE_FAMILIES.get((transaction_type or "").strip().lower())
+    """The project's amount type of a V2 report row (``Report/…`` when no table knows it)."""
+    raw_type = (amount_type or "").strip()
     description = (description or "").strip()
-    if family and description:
-        return f"{family}/{description}"
-    return f"Report/{(amount_type or '').strip()}/{description}"
+    category = AMOUNT_TYPE_CATEGORIES.get(raw_type.lower())
+    if category and description:
+        spelling = TYPE_SPELLINGS.get((category, description.lower()))
+        if not spelling and category == "Fee" and " " in description:
+            spelling = fee_type_of(description)  # "FBA transportation fee"
+        return f"{category}/{spelling or canonical_type(description)}"
+    if description and raw_type.lower() in ("other-transaction", ""):
+        known = _other_transaction(transaction_type or "", description)
+        if known:
+            return known
+    elif raw_type and description.lower() in FEE_BASE_DESCRIPTIONS:
+        return f"Fee/{fee_type_of(raw_type)}"
+    elif raw_type and description.lower() in FEE_TAX_DESCRIPTIONS:
+        return f"{FEE_TAX}/{fee_type_of(raw_type)}"
+    return f"Report/{raw_type}/{description}"
 
 
-def parse_settlement_report(content):
-    """Bytes or str of a V2 flat file → :class:`SettlementReport` (``ReportError`` when it
-    cannot be read)."""
+def category_of(transaction_type, amount_type):
+    """The key of the category of rows the addon does not import ("" when it imports them)."""
+    key = (transaction_type or "").strip().lower()
+    if key in TRANSACTION_CATEGORIES:
+        return TRANSACTION_CATEGORIES[key]
+    if amount_type.startswith("Transfer/"):
+        return "transfers"
+    return TYPE_CATEGORIES.get(amount_type, "")
+
+
+def classify_row(transaction_type, amount_type, description):
+    """``(the project's amount type, category key)`` of a V2 report row."""
+    project_type = amount_type_of(transaction_type, amount_type, description)
+    return project_type, category_of(transaction_type, project_type)
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------------------------
+
+
+def _records(content):
     if isinstance(content, bytes):
         try:
             content = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             content = content.decode("cp1252")
+    content = content.lstrip("\ufeff")
     reader = csv.reader(io.StringIO(content), delimiter="\t", quoting=csv.QUOTE_NONE)
     rows = [row for row in reader if any(cell.strip() for cell in row)]
     if not rows:
         raise ReportError("the settlement report is empty")
     header = [cell.strip().lower() for cell in rows[0]]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ReportError(f"the settlement report has no column {', '.join(missing)}")
     records = [
         dict(zip(header, row + [""] * (len(header) - len(row)), strict=False)) for row in rows[1:]
     ]
-    summary = next((r for r in records if (r.get("total-amount") or "").strip()), None)
+    return header, records
+
+
+def _layout(header):
+    if "amount-type" in header or not any(c in header for c in V1_AMOUNT_COLUMNS):
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
+        if missing:
+            raise ReportError(f"the settlement report has no column {', '.join(missing)}")
+        return V2
+    missing = [c for c in V1_REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ReportError(
+            f"V1 settlement flat file ({V1_REPORT_TYPE}): no column {', '.join(missing)}"
+        )
+    return V1
+
+
+def _cell(record, name):
+    return (record.get(name) or "").strip()
+
+
+def _row(record, number, transaction_type, amount_type, description, amount, column=None):
+    project_type, category = classify_row(transaction_type, amount_type, description)
+    return ReportRow(
+        transaction_type=transaction_type,
+        amount_type=project_type,
+        amount=amount,
+        order_id=_cell(record, "order-id") or None,
+        raw_amount_type=amount_type,
+        raw_description=description,
+        line=number,
+        category=category,
+        adjustment_id=_cell(record, "adjustment-id") or None,
+        sku=_cell(record, "sku") or None,
+        column=column,
+    )
+
+
+def _v2_rows(record, number):
+    if not _cell(record, "amount"):
+        return []
+    amount = parse_amount(record.get("amount"), f"line {number}")
+    names = (_cell(record, c) for c in ("transaction-type", "amount-type", "amount-description"))
+    return [_row(record, number, *names, amount)]
+
+
+def _v1_equivalent(record, column, transaction_type):
+    """The ``(transaction-type, amount-type, amount-description)`` V2 writes for a V1 amount."""
+    type_column, v2_amount_type = V1_AMOUNT_COLUMNS[column]
+    fee_type = _cell(record, "item-related-fee-type")
+    service_fee = _squeeze(transaction_type) == "servicefee"
+    if column == "item-related-fee-amount" and service_fee:
+        return transaction_type, fee_type, "TransactionTotalAmount"
+    if v2_amount_type:
+        return transaction_type, v2_amount_type, _cell(record, type_column)
+    if transaction_type.lower() in V1_ORDER_TRANSACTIONS:
+        kind = transaction_type
+    else:
+        kind = "other-transaction"
+    if column == "other-fee-amount":
+        reason = _cell(record, "other-fee-reason-description") or transaction_type
+        if service_fee and fee_type:
+            return transaction_type, fee_type, reason
+        return kind, "other-transaction", reason
+    return kind, "other-transaction", transaction_type  # other-amount
+
+
+def _v1_rows(record, number, header):
+    """The V2 rows of one V1 line: one per filled amount column."""
+    transaction_type = _cell(record, "transaction-type")
+    rows = []
+    for column in header:
+        if not column.endswith("-amount") or column == "total-amount" or not _cell(record, column):
+            continue
+        where = f"line {number}"
+        if column not in V1_AMOUNT_COLUMNS:
+            why = V1_UNMAPPED_COLUMNS.get(column, "the column is not known")
+            raise ReportError(
+                f"V1 settlement flat file ({V1_REPORT_TYPE}, no amount-type column): {where}: "
+                f"column {column} holds {_cell(record, column)} but cannot be mapped to an "
+                f"amount type ({why}); the file is not compared"
+            )
+        amount = parse_amount(record.get(column), where)
+        kind, amount_type, description = _v1_equivalent(record, column, transaction_type)
+        rows.append(_row(record, number, kind, amount_type, description, amount, column))
+    return rows
+
+
+def parse_settlement_report(content):
+    """Bytes or str of a V2 or V1 flat file → :class:`SettlementReport` (``ReportError`` when
+    it cannot be read, or is a V1 file with money in a column that cannot be mapped)."""
+    header, records = _records(content)
+    layout = _layout(header)
+    summary = next((r for r in records if _cell(r, "total-amount")), None)
     if summary is None:
         raise ReportError("the settlement report has no summary row (total-amount)")
-    settlement_id = summary.get("settlement-id", "").strip()
-    currency = summary.get("currency", "").strip()
+    settlement_id = _cell(summary, "settlement-id")
+    currency = _cell(summary, "currency")
     if not settlement_id or not currency:
         raise ReportError("the summary row has no settlement-id or currency")
     parsed = []
     for number, record in enumerate(records, start=2):
-        if record is summary or not (record.get("amount") or "").strip():
+        if record is summary:
             continue
-        where = f"line {number}"
-        raw_type = (record.get("amount-type") or "").strip()
-        description = (record.get("amount-description") or "").strip()
-        transaction_type = (record.get("transaction-type") or "").strip()
-        parsed.append(
-            ReportRow(
-                transaction_type=transaction_type,
-                amount_type=amount_type_of(transaction_type, raw_type, description),
-                amount=parse_amount(record.get("amount"), where),
-                order_id=(record.get("order-id") or "").strip() or None,
-                raw_amount_type=raw_type,
-                raw_description=description,
-                line=number,
-            )
-        )
+        if layout == V2:
+            parsed += _v2_rows(record, number)
+        else:
+            parsed += _v1_rows(record, number, header)
     return SettlementReport(
         settlement_id=settlement_id,
         start=parse_date(summary.get("settlement-start-date"), "settlement-start-date"),
@@ -176,7 +454,13 @@ def parse_settlement_report(content):
         total=parse_amount(summary.get("total-amount"), "total-amount"),
         currency=currency,
         rows=tuple(parsed),
+        layout=layout,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparison with the events
+# ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -190,33 +474,133 @@ class WitnessLine:
         return self.report - self.events
 
 
-def compare_with_events(report, events_by_type, events_total):
-    """Report vs events, per amount type and in total → (lines, named differences)."""
-    report_types = report.totals_by_type()
+@dataclass(frozen=True)
+class NotImported:
+    """Report rows of a category the addon does not import: their sum, per amount type."""
+
+    category: str
+    label: str
+    amount: Decimal
+    by_type: tuple = ()  # ((amount type, amount), ...)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    lines: tuple  # WitnessLine per amount type, rows the addon imports
+    differences: tuple  # texts; empty when the report agrees with the events
+    not_imported: tuple = ()  # NotImported per category
+    notes: tuple = ()  # texts: what was not compared, names that differ for the same money
+    compared_total: Decimal = Decimal(0)  # the report's total less what is not imported
+
+
+def _pool(amount_type):
+    """The family whose types are compared together when the two sides name them apart."""
+    family = amount_type.split("/", 1)[0]
+    return "Fee" if family == FEE_TAX else family
+
+
+def _line_differences(lines, report_types, events_by_type):
+    """Differences per amount type. Within a family (Fee with FeeTax), amounts that the report
+    and the events name differently (a name on one side only) but that add up to the same sum
+    are a naming difference, not a money one: noted, not reported."""
+    differing = [line for line in lines if line.difference]
+    pools = {}
+    for line in differing:
+        if not line.amount_type.startswith("Report/"):
+            pools.setdefault(_pool(line.amount_type), []).append(line)
+    forgiven, notes = set(), []
+    for family, pool in sorted(pools.items()):
+        one_sided = [
+            line.amount_type
+            for line in pool
+            if (line.amount_type in report_types) != (line.amount_type in events_by_type)
+        ]
+        if one_sided and not sum((line.difference for line in pool), Decimal(0)):
+            forgiven.update(line.amount_type for line in pool)
+            notes.append(
+                f"{family}: the report and the events name these amounts differently "
+                f"({', '.join(line.amount_type for line in pool)}); their sums agree"
+            )
+    differences = []
+    for line in differing:
+        if line.amount_type in forgiven:
+            continue
+        if line.amount_type.startswith("Report/"):
+            what = "not known to the mapping of report rows"
+        elif line.amount_type not in events_by_type:
+            what = "not in the events"
+        elif line.amount_type not in report_types:
+            what = "not in the report"
+        else:
+            what = f"report {line.report}, events {line.events}"
+        differences.append(f"{line.amount_type}: {what} (difference {line.difference})")
+    return differences, notes
+
+
+def compare(report, events_by_type, events_total):
+    """Report vs events, per amount type and in total → :class:`Comparison`.
+
+    Rows of a category the addon does not import (sales, liquidations, transfers; the reserve
+    and advertising until the events carry them) are summed apart in ``not_imported`` and left
+    out of the comparison: the report's total less them must equal the events' total.
+    """
+    imported = {
+        key
+        for key, c in CATEGORIES.items()
+        if c.event_types and c.event_types & set(events_by_type)
+    }
+    compared = [row for row in report.rows if not row.category or row.category in imported]
+    apart = {}
+    for row in report.rows:
+        if row.category and row.category not in imported:
+            apart.setdefault(row.category, []).append(row)
+    not_imported = tuple(
+        NotImported(
+            category=key,
+            label=CATEGORIES[key].label,
+            amount=sum((row.amount for row in rows), Decimal(0)),
+            by_type=tuple(sorted(_sum_by_type(rows).items())),
+        )
+        for key, rows in sorted(apart.items())
+    )
+    report_types = _sum_by_type(compared)
     types = sorted(set(report_types) | set(events_by_type))
     lines = tuple(
         WitnessLine(t, report_types.get(t, Decimal(0)), events_by_type.get(t, Decimal(0)))
         for t in types
     )
-    differences = []
-    if report.total != events_total:
+    apart_total = sum((item.amount for item in not_imported), Decimal(0))
+    compared_total = report.total - apart_total
+    differences, notes = [], []
+    if not_imported:
+        notes.append(
+            "Not imported by the addon, so not compared: "
+            + ", ".join(f"{item.label} {item.amount}" for item in not_imported)
+            + f" {report.currency}"
+        )
+    if compared_total != events_total:
+        less = f", less {apart_total} not imported by the addon," if not_imported else ""
         differences.append(
-            f"Report total {report.total} {report.currency} differs from the events' "
-            f"{events_total} by {report.total - events_total}"
+            f"Report total {report.total} {report.currency}{less} differs from the events' "
+            f"{events_total} by {compared_total - events_total}"
         )
     if report.rows_total != report.total:
         differences.append(
             f"The report's rows add up to {report.rows_total}, its total says {report.total}"
         )
-    for line in lines:
-        if line.difference:
-            if line.amount_type.startswith("Report/"):
-                what = "not known to the mapping of report rows"
-            elif not line.events:
-                what = "not in the events"
-            elif not line.report:
-                what = "not in the report"
-            else:
-                what = f"report {line.report}, events {line.events}"
-            differences.append(f"{line.amount_type}: {what} (difference {line.difference})")
-    return lines, tuple(differences)
+    per_type, naming = _line_differences(lines, report_types, events_by_type)
+    return Comparison(
+        lines=lines,
+        differences=tuple(differences + per_type),
+        not_imported=not_imported,
+        notes=tuple(notes + naming),
+        compared_total=compared_total,
+    )
+
+
+def compare_with_events(report, events_by_type, events_total):
+    """Report vs events, per amount type and in total → (lines, named differences).
+
+    :func:`compare` gives the same and what was not compared (``not_imported``, ``notes``)."""
+    comparison = compare(report, events_by_type, events_total)
+    return comparison.lines, comparison.differences

@@ -149,7 +149,7 @@ def test_event_without_lines_round_trips():
 
 
 def test_normalized_fixtures_round_trip():
-    for name in sorted(os.listdir(FIXTURES)):
+    for name in sorted(n for n in os.listdir(FIXTURES) if n.endswith(".json")):
         with open(os.path.join(FIXTURES, name), encoding="utf-8") as f:
             fixture = json.load(f)
         events = normalize_transactions(copy.deepcopy(fixture["transactions"]))[0]
