@@ -154,15 +154,15 @@ class AmazonSpSettlementReportService(models.AbstractModel):
             currency = report.currency_id
             by_type = {t: to_decimal(currency.round(float(a))) for t, a in by_type.items()}
             events_total = to_decimal(currency.round(sum(events.mapped("amount_total"))))
-            lines, differences = settlement_report.compare_with_events(
-                parsed, by_type, events_total
-            )
+            comparison = settlement_report.compare(parsed, by_type, events_total)
+            lines = comparison.lines
             report.line_ids.unlink()
             report.write(
                 {
                     "events_total": float(events_total),
-                    "state": "differs" if differences else "match",
-                    "message": "\n".join(differences) or False,
+                    "state": "differs" if comparison.differences else "match",
+                    # what differs first, then what was not compared and why
+                    "message": "\n".join(comparison.differences + comparison.notes) or False,
                     "line_ids": [
                         Command.create(
                             {
