@@ -1,6 +1,7 @@
 import hashlib
 import json
 import logging
+from dataclasses import replace
 from datetime import UTC
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..domain import NormalizationError, sources
-from ..domain.model import event_from_json, event_to_json
+from ..domain.model import SOURCE_2024, SOURCE_V0, event_from_json, event_to_json
 from ..domain.normalize import canonical_json
 
 _logger = logging.getLogger(__name__)
@@ -74,6 +75,13 @@ def _raw_text(raw):
         return canonical_json(raw)
     except TypeError:
         return repr(raw)
+
+
+# One raw event as a page of its Finances API (v0: under its list name, kept in ``source``).
+_PAGE_OF_ONE = {
+    SOURCE_V0: lambda list_name, raw: {"FinancialEvents": {list_name: [raw]}},
+    SOURCE_2024: lambda _transaction_type, raw: {"transactions": [raw]},
+}
 
 
 def _normalized_text(ev):
@@ -217,7 +225,8 @@ class AmazonSpEvent(models.Model):
                     or rec.upstream_sha256 == ev.raw_sha256
                 ):
                     known += 1
-                    if not rec.normalized_json and rec.raw_sha256 == ev.raw_sha256:
+                    lost = not rec.normalized_json or rec.review_reason == "stored"
+                    if lost and rec.raw_sha256 == ev.raw_sha256:
                         # Read again from the same data: its normalized copy is restored.
                         rec.normalized_json = _normalized_text(ev)
                 else:
@@ -335,6 +344,20 @@ class AmazonSpEvent(models.Model):
             }
         )
 
+    def _amazon_sp_set_group(self, group_id):
+        """The events learn their financial event group: the row and its normalized event
+        (as normalizing its page read by group gives it)."""
+        for event in self:
+            vals = {"group_id": group_id}
+            try:
+                data = json.loads(event.normalized_json or "null")
+            except ValueError:
+                data = None  # unreadable: waits for review when planned
+            if isinstance(data, dict):
+                data["group_id"] = group_id
+                vals["normalized_json"] = canonical_json(data)
+            event.write(vals)
+
     # ------------------------------------------------------------------------------------------
     # The normalized event, as staged (for the planner)
     # ------------------------------------------------------------------------------------------
@@ -351,6 +374,51 @@ class AmazonSpEvent(models.Model):
         except ValueError as exc:
             raise NormalizationError(f"stored event is not JSON: {exc}") from None
         return event_from_json(data)
+
+    def _amazon_sp_restore_normalized(self):
+        """Store the normalized copy of the events that have none (staged before it existed),
+        by normalizing their raw data again through their Finances source. It is kept only
+        when it gives back the event that was staged (same key and same content digest); the
+        others keep none and wait for review when planned. Returns the events filled."""
+        filled = self.browse()
+        for event in self.filtered(lambda ev: ev.line_ids and not ev.normalized_json):
+            try:
+                normalized = event._amazon_sp_normalize_raw_again()
+            except (ValueError, TypeError, KeyError) as exc:  # NormalizationError included
+                _logger.info("Amazon event %s: raw data not read again: %s", event.id, exc)
+                continue
+            if normalized is None:
+                _logger.info("Amazon event %s: raw data gives another event", event.id)
+                continue
+            event.normalized_json = _normalized_text(normalized)
+            filled |= event
+        return filled
+
+    def _amazon_sp_normalize_raw_again(self):
+        """The normalized event of the stored raw data, with the stored key and fingerprint
+        (the import numbers repeats), or None when it is not the event that was staged."""
+        self.ensure_one()
+        source = sources.get_source(self.source_api)
+        raw = json.loads(self.raw_json or "null", parse_float=Decimal)
+        page = _PAGE_OF_ONE[source.name](self.source, raw)
+        resolver = None
+        if source.needs_marketplace_resolver:
+            resolver = self.env["amazon.sp.service.import"]._marketplace_resolver(self.account_id)
+        events, _failures = source.normalize(
+            page,
+            marketplace_resolver=resolver,
+            group_id=self.group_id or None,
+            posted_date_fallback=self.posted_date.replace(tzinfo=UTC) if self.posted_date else None,
+        )
+        if len(events) != 1:
+            return None
+        normalized = events[0]
+        if self.key != normalized.key and not self.key.startswith(f"{normalized.key}#"):
+            return None
+        normalized = replace(normalized, key=self.key, fingerprint=self.fingerprint or "")
+        if _content_sha256(normalized) != self.content_sha256:
+            return None
+        return normalized
 
     # ------------------------------------------------------------------------------------------
     # Planning and documents (batched)

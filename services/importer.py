@@ -402,7 +402,7 @@ class AmazonSpServiceImport(models.AbstractModel):
                     ("key", "in", [ev.key for ev in events]),
                     ("fingerprint", "in", [ev.fingerprint for ev in events if ev.fingerprint]),
                 ]
-            ).write({"group_id": group_id})
+            )._amazon_sp_set_group(group_id)
 
     # ------------------------------------------------------------------------------------------
     # Processing
