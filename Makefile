@@ -2,20 +2,20 @@
 .PHONY: test test-pure test-odoo demo lint bench
 
 test:
-	tools/test
+	dev/test
 
 test-pure:
-	tools/test --pure
+	dev/test --pure
 
 test-odoo:
-	tools/test --odoo
+	dev/test --odoo
 
 demo:
-	tools/demo
+	dev/demo
 
 lint:
 	pre-commit run --all-files
 
 # Refund import benchmark (needs Odoo and PostgreSQL; writes test-results/bench.json).
 bench:
-	bash -c 'source tools/lib.sh && py=$$(find_odoo_python) && "$$py" tools/bench_import.py'
+	bash -c 'source dev/lib.sh && py=$$(find_odoo_python) && "$$py" dev/bench_import.py'

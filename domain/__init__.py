@@ -10,7 +10,8 @@ from .model import (
     NormalizedLine,
     RawFailure,
 )
-from .normalize import normalize_transactions, normalize_v0_events
+from .normalize_2024 import normalize_transactions
+from .normalize_v0 import normalize_v0_events
 from .plan import (
     ACCOUNT_REFS,
     ROLES,

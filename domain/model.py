@@ -150,40 +150,57 @@ def event_to_json(event):
     return data
 
 
+def _fields(mapping, names, where):
+    """The text fields ``names`` of ``mapping``: each must be there, as text or null."""
+    values = {}
+    for name in names:
+        if name not in mapping:
+            raise NormalizationError(f"{where}: {name} missing")
+        value = mapping[name]
+        if value is not None and not isinstance(value, str):
+            raise NormalizationError(f"{where}: {name} is not text: {value!r}")
+        values[name] = value
+    return values
+
+
 def event_from_json(data, raw=None):
     """The :class:`NormalizedEvent` that :func:`event_to_json` gave ``data`` (``raw``: its raw
     payload, when the caller has it). A missing or malformed field raises
     :class:`NormalizationError`; nothing is filled in."""
     if not isinstance(data, dict):
         raise NormalizationError("stored event is not an object")
+    where = f"stored event {data.get('key')}"
     try:
         posted = datetime.fromisoformat(data["posted_date"])
     except (KeyError, TypeError, ValueError):
-        raise NormalizationError(
-            f"stored event {data.get('key')}: posted date missing or malformed"
-        ) from None
+        raise NormalizationError(f"{where}: posted date missing or malformed") from None
     if posted.tzinfo is None:
-        raise NormalizationError(f"stored event {data.get('key')}: posted date without timezone")
+        raise NormalizationError(f"{where}: posted date without timezone")
+    if not isinstance(data.get("lines"), list):
+        raise NormalizationError(f"{where}: lines missing or not a list")
     lines = []
-    for number, line in enumerate(data.get("lines") or [], 1):
+    for number, line in enumerate(data["lines"], 1):
         if not isinstance(line, dict) or not line.get("amount_type"):
-            raise NormalizationError(f"stored event {data.get('key')}: line {number} malformed")
+            raise NormalizationError(f"{where}: line {number} malformed")
+        texts = _fields(line, _LINE_TEXT_FIELDS, f"{where}: line {number}")
+        if "quantity" not in line:
+            raise NormalizationError(f"{where}: line {number}: quantity missing")
         lines.append(
             NormalizedLine(
-                amount_type=line["amount_type"],
+                **texts,
                 amount=_decimal_or_none(line.get("amount"), f"line {number} amount"),
-                sku=line.get("sku"),
-                quantity=_decimal_or_none(line.get("quantity"), f"line {number} quantity"),
-                order_adjustment_item_id=line.get("order_adjustment_item_id"),
-                description=line.get("description"),
+                quantity=_decimal_or_none(line["quantity"], f"line {number} quantity"),
             )
         )
     if any(line.amount is None for line in lines):
-        raise NormalizationError(f"stored event {data.get('key')}: a line has no amount")
+        raise NormalizationError(f"{where}: a line has no amount")
     total = _decimal_or_none(data.get("total"), "total")
     if total is None or not data.get("key") or not data.get("currency"):
         raise NormalizationError("stored event: key, currency or total missing")
-    values = {name: data.get(name) for name in _EVENT_TEXT_FIELDS}
+    values = _fields(data, _EVENT_TEXT_FIELDS, where)
+    for name in ("source_api", "event_type"):
+        if not values[name]:
+            raise NormalizationError(f"{where}: {name} missing")
     values["fingerprint"] = values["fingerprint"] or ""
     values["raw_sha256"] = values["raw_sha256"] or ""
     return NormalizedEvent(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .model import ORDER_EVENT_TYPES
-from .normalize import FEE_TYPES
+from .vocabulary import FEE_TYPES
 
 ROLES = (
     "principal",

@@ -8,8 +8,10 @@ whether the payout can be made, or why the group waits (named reasons).
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
+
+from .values import parse_amount, parse_date
 
 # FundTransferStatus is undocumented. Values meaning the money left Amazon: "Succeeded" (seen in
 # data), "Transferred", and the sandbox's mock "TRANSFERED" / "PROCESSED". Compared in lower case.
@@ -60,16 +62,13 @@ def _date(value, name):
         return None
     if not isinstance(value, str):
         raise GroupError(f"{name} is not a date: {value!r}")
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise GroupError(f"{name} is not an ISO 8601 date: {value!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return parse_date(
+        value,
+        name,
+        iso_forms=True,
+        error=GroupError,
+        message=f"{name} is not an ISO 8601 date: {value!r}",
+    )
 
 
 def _money(value, name):
@@ -81,14 +80,9 @@ def _money(value, name):
     amount = value.get("CurrencyAmount")
     if amount is None:
         return code, None
-    if isinstance(amount, float):
-        amount = repr(amount)
-    try:
-        amount = Decimal(str(amount))
-    except (InvalidOperation, ValueError):
-        raise GroupError(f"{name} has no readable amount: {amount!r}") from None
-    if not amount.is_finite():
-        raise GroupError(f"{name} has no readable amount: {amount!r}")
+    amount = parse_amount(
+        amount, name, error=GroupError, message=f"{name} has no readable amount: {amount!r}"
+    )
     return code, amount
 
 

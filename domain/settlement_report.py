@@ -11,8 +11,10 @@ becomes ``Report/<amount-type>/<amount-description>``: shown, never dropped.
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
+
+from . import values
 
 REPORT_TYPE = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 REQUIRED_COLUMNS = ("settlement-id", "total-amount", "currency", "amount-type", "amount")
@@ -81,13 +83,9 @@ def parse_amount(text, where=""):
             value = value.replace(",", "")
     elif "," in value:
         value = value.replace(",", ".")
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise ReportError(f"{where}: amount {text!r} is not a number") from None
-    if not amount.is_finite():
-        raise ReportError(f"{where}: amount {text!r} is not a number")
-    return amount
+    return values.parse_amount(
+        value, where, error=ReportError, message=f"{where}: amount {text!r} is not a number"
+    )
 
 
 DATE_FORMATS = (
@@ -104,22 +102,14 @@ def parse_date(text, where=""):
     value = (text or "").strip()
     if not value:
         return None
-    iso = value[:-1] + "+00:00" if value.endswith("Z") else value
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        moment = None
-        for fmt in DATE_FORMATS:
-            try:
-                moment = datetime.strptime(value, fmt)
-                break
-            except ValueError:
-                continue
-        if moment is None:
-            raise ReportError(f"{where}: date {text!r} not understood") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return values.parse_date(
+        value,
+        where,
+        iso_forms=True,
+        formats=DATE_FORMATS,
+        error=ReportError,
+        message=f"{where}: date {text!r} not understood",
+    )
 
 
 def amount_type_of(transaction_type, amount_type, description):

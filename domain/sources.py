@@ -11,7 +11,8 @@ does not import the client).
 """
 
 from .model import SOURCE_2024, SOURCE_V0
-from .normalize import normalize_transactions, normalize_v0_events
+from .normalize_2024 import normalize_transactions
+from .normalize_v0 import normalize_v0_events
 
 
 class FinancesSource:

@@ -40,14 +40,21 @@ def tax_of(tax, base, tax_amount, quantum):
 def candidates(invoice_taxes=(), sale_taxes=(), country=None):
     """The order in which taxes are tried when the marketplace sets none: the percent taxes
     of the order's customer invoice first, then the company's other sale taxes of the
-    marketplace's country, then the rest (each group in the order given)."""
+    marketplace's country, then the rest (each group in the order given; a tax given twice is
+    tried once, where it first comes)."""
     on_invoice = {tax.key for tax in invoice_taxes}
     others = [tax for tax in sale_taxes if tax.key not in on_invoice]
-    return (
+    ordered = (
         [tax for tax in invoice_taxes if tax.percent]
         + [tax for tax in others if country and tax.country == country]
         + [tax for tax in others if not country or tax.country != country]
     )
+    unique, seen = [], set()
+    for tax in ordered:
+        if tax.key not in seen:
+            seen.add(tax.key)
+            unique.append(tax)
+    return unique
 
 
 def pick_tax(taxes, base, tax_amount, quantum):

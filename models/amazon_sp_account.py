@@ -1,13 +1,12 @@
 import logging
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import psycopg2
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, format_datetime
+from odoo.tools import SQL
 
 from ..spapi import LwaAuth, SpApiClient, const, exceptions
 from .amazon_sp_marketplace import REGION_SELECTION
@@ -18,20 +17,10 @@ _logger = logging.getLogger(__name__)
 AUTHORIZATION_VALIDITY = timedelta(days=365)
 # The first import starts this long before the account was created, unless told otherwise.
 DEFAULT_HISTORY = timedelta(days=30)
-# Path of the OAuth redirect URI served by controllers/main.py.
-OAUTH_CALLBACK_PATH = "/amazon_sp/oauth/callback"
-# Path of the consent page on the Seller Central host (website authorization workflow).
-CONSENT_PATH = "/apps/authorize/consent"
 # HTTP timeouts in seconds. Numbers rather than (connect, read) tuples: Odoo's test request guard
 # compares the timeout with an int.
 LWA_TIMEOUT = 30
 API_TIMEOUT = 60
-# Seller Central host of each region when the account has no marketplace enabled yet.
-REGION_DEFAULT_MARKETPLACE = {
-    "na": "ATVPDKIKX0DER",  # US
-    "eu": "A1F83G8C2ARO7P",  # UK (sellercentral-europe.amazon.com)
-    "fe": "A1VC38T7YXB528",  # JP
-}
 
 
 def _default_sync_from(model):
@@ -154,6 +143,12 @@ class AmazonSpAccount(models.Model):
         help="Public applications must be re-authorized by the seller before this date.",
     )
     last_error = fields.Text(readonly=True, copy=False)
+    accountant_id = fields.Many2one(
+        "res.users",
+        default=lambda self: self.env.user,
+        help="Receives the activities of the daily consistency check.",
+    )
+    amazon_settlement_count = fields.Integer(compute="_compute_amazon_settlement_count")
 
     # ------------------------------------------------------------------------------------------
     # Compute and constraints
@@ -165,6 +160,15 @@ class AmazonSpAccount(models.Model):
             account.authorization_expiry = (
                 account.authorization_date and account.authorization_date + AUTHORIZATION_VALIDITY
             )
+
+    def _compute_amazon_settlement_count(self):
+        counts = dict(
+            self.env["amazon.sp.settlement"]._read_group(
+                [("account_id", "in", self.ids)], ["account_id"], ["__count"]
+            )
+        )
+        for account in self:
+            account.amazon_settlement_count = counts.get(account, 0)
 
     @api.constrains("region", "marketplace_ids", "api_url")
     def _check_marketplace_region(self):
@@ -452,100 +456,44 @@ class AmazonSpAccount(models.Model):
         }
 
     # ------------------------------------------------------------------------------------------
-    # OAuth (website authorization workflow)
+    # Settlements, settlement reports, daily check (the flows live in services/)
     # ------------------------------------------------------------------------------------------
 
-    def _amazon_sp_redirect_uri(self):
-        """Redirect URI of the OAuth callback, to register on the SP-API application."""
+    def action_view_amazon_settlements(self):
         self.ensure_one()
-        return self.get_base_url().rstrip("/") + OAUTH_CALLBACK_PATH
-
-    def _amazon_sp_consent_base_url(self):
-        """Seller Central consent page of the account's region (or its override)."""
-        self.ensure_one()
-        if self.consent_url:
-            return self.consent_url
-        marketplace = self.marketplace_ids[:1]
-        if not marketplace:
-            marketplace = self.env["amazon.sp.marketplace"].search(
-                [("marketplace_id", "=", REGION_DEFAULT_MARKETPLACE[self.region])], limit=1
-            ) or self.env["amazon.sp.marketplace"].search([("region", "=", self.region)], limit=1)
-        if not marketplace:
-            raise UserError(self.env._("No Amazon marketplace is known in region %s.", self.region))
-        return f"https://{marketplace.seller_central_host}{CONSENT_PATH}"
-
-    def _amazon_sp_consent_url(self, state):
-        """Full URL of the consent page that sends the seller back to Odoo with ``state``."""
-        self.ensure_one()
-        if not self.application_id:
-            raise UserError(
-                self.env._(
-                    "Set the application ID of your SP-API application on account %(account)s "
-                    "first.",
-                    account=self.name,
-                )
-            )
-        params = {
-            "application_id": self.application_id,
-            "state": state,
-            "redirect_uri": self._amazon_sp_redirect_uri(),
-        }
-        if self.draft_app:
-            params["version"] = "beta"
-        base = self._amazon_sp_consent_base_url()
-        separator = "&" if "?" in base else "?"
-        return f"{base}{separator}{urlencode(params)}"
-
-    def _amazon_sp_link_with_code(self, code, selling_partner_id, redirect_uri=None):
-        """Exchange an OAuth authorization code for a refresh token and link the account.
-
-        :raise UserError: when Amazon refuses the code
-        """
-        self.ensure_one()
-        client = self._get_spapi_client(require_refresh_token=False)
-        try:
-            tokens = client.auth.exchange_code(
-                code, redirect_uri=redirect_uri or self._amazon_sp_redirect_uri()
-            )
-        except exceptions.SpApiError as error:
-            _logger.warning(
-                "LWA refused the authorization code for Amazon account %s: %s (status %s)",
-                self.id,
-                type(error).__name__,
-                getattr(error, "status_code", None),
-            )
-            message = self._amazon_sp_error_message(error)
-            self.write({"last_error": message})
-            self.message_post(
-                body=Markup("%s<br/>%s") % (self.env._("Linking with Amazon failed:"), message),
-                subtype_xmlid="mail.mt_note",
-            )
-            raise UserError(message) from error
-        refresh_token = tokens.get("refresh_token")
-        if not refresh_token:
-            raise UserError(self.env._("Amazon did not return a refresh token."))
-        previous_seller = self.seller_id
-        now = fields.Datetime.now()
-        self.write(
-            {
-                "refresh_token": refresh_token,
-                "seller_id": selling_partner_id or previous_seller,
-                "state": "linked",
-                "authorization_date": now,
-                "last_error": False,
-            }
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_amazon_refund.amazon_sp_settlement_action"
         )
-        body = self.env._(
-            "Linked with Amazon by %(user)s on %(date)s (selling partner %(seller)s).",
-            user=self.env.user.name,
-            date=format_datetime(self.env, now),
-            seller=self.seller_id or "?",
-        )
-        if previous_seller and selling_partner_id and previous_seller != selling_partner_id:
-            body += " " + self.env._(
-                "The selling partner changed from %(old)s.",
-                old=previous_seller,
-            )
-        self.message_post(body=body, subtype_xmlid="mail.mt_note")
-        _logger.info("Amazon account %s linked by user %s", self.id, self.env.uid)
+        action["domain"] = [("account_id", "=", self.id)]
+        action["context"] = {"default_account_id": self.id}
+        return action
+
+    def action_amazon_sp_refresh_settlements(self):
+        """Read the financial event groups, the events of the closed ones, and pay out those
+        that match. Runs as an import run (trigger: button)."""
+        Import = self.env["amazon.sp.service.import"]
+        for account in self:
+            Import._sync(account, trigger="manual", settlements_only=True)
+        return True
+
+    def action_amazon_sp_fetch_settlement_reports(self):
+        """Download the new V2 settlement reports and compare them with their settlements."""
+        Reports = self.env["amazon.sp.service.settlement.report"]
+        for account in self:
+            try:
+                Reports._fetch(account)
+            except exceptions.SpApiError as error:
+                raise UserError(
+                    self.env._(
+                        "Amazon's settlement reports could not be read: %(error)s",
+                        error=account._amazon_sp_error_message(error),
+                    )
+                ) from error
+        return True
+
+    @api.model
+    def _cron_amazon_sp_daily_check(self, days=None):
+        """Scheduled action: check the last days (up to yesterday) of every linked account and
+        enabled marketplace, see ``amazon.sp.service.check``."""
+        self.env["amazon.sp.service.check"]._check_accounts(days=days)
         return True

@@ -12,7 +12,7 @@ from odoo.exceptions import UserError
 
 from ..domain import NormalizationError, sources
 from ..domain.model import SOURCE_2024, SOURCE_V0, event_from_json, event_to_json
-from ..domain.normalize import canonical_json
+from ..domain.values import canonical_json
 
 _logger = logging.getLogger(__name__)
 

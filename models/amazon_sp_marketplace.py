@@ -46,6 +46,53 @@ class AmazonSpMarketplace(models.Model):
     )
     domain = fields.Char(required=True, help="Amazon retail website (amazon.com).")
 
+    # Accounting settings, per company (company-dependent)
+    amazon_sp_post_policy = fields.Selection(
+        [("post", "Post automatically"), ("draft", "Keep as draft for review")],
+        string="Posting Policy",
+        company_dependent=True,
+        help="Empty means post automatically.",
+    )
+    amazon_sp_review_threshold = fields.Float(
+        string="Review Threshold",
+        company_dependent=True,
+        help="Events whose net amount (absolute, in the event's currency) exceeds this wait for "
+        "review. 0 = no threshold.",
+    )
+    amazon_sp_partner_id = fields.Many2one(
+        "res.partner",
+        string="Default Customer",
+        company_dependent=True,
+        help="Customer of the credit notes when no original invoice is found. Empty: the "
+        "company's Amazon partner.",
+    )
+    amazon_sp_seller_tax = fields.Selection(
+        [
+            ("tax", "This tax"),
+            ("none", "Not registered: the tax stays in the price"),
+        ],
+        string="Seller Tax",
+        company_dependent=True,
+        help="Tax the seller owes on refunds (Amazon's Tax lines that no marketplace-facilitator "
+        "withholding offsets). Empty: the sale tax of the company that gives Amazon's amount to "
+        "the cent. This tax: always the tax below, and the event waits for review when it "
+        "differs from Amazon's. Not registered: no tax, the amount stays in the line's price.",
+    )
+    amazon_sp_tax_id = fields.Many2one(
+        "account.tax",
+        string="Seller Tax (credit notes)",
+        company_dependent=True,
+        domain="[('type_tax_use', '=', 'sale')]",
+    )
+    amazon_sp_payout_journal_id = fields.Many2one(
+        "account.journal",
+        string="Payout Journal",
+        company_dependent=True,
+        domain="[('type', '=', 'bank')]",
+        help="Bank journal Amazon pays this marketplace's settlements into. Empty: the company's "
+        "first bank journal in the payout currency.",
+    )
+
     _sql_constraints = [  # noqa: RUF012
         (
             "marketplace_id_uniq",
@@ -58,3 +105,38 @@ class AmazonSpMarketplace(models.Model):
     def _compute_display_name(self):
         for marketplace in self:
             marketplace.display_name = f"{marketplace.name} ({marketplace.code})"
+
+    def _amazon_sp_settings(self):
+        """Settings of this marketplace (may be empty) in the current company, as a dict."""
+        company = self.env.company
+        partner = self.amazon_sp_partner_id if self else self.env["res.partner"]
+        return {
+            "post": (self.amazon_sp_post_policy or "post") != "draft" if self else True,
+            "threshold": self.amazon_sp_review_threshold if self else 0.0,
+            "partner": partner or company.amazon_sp_partner_id,
+            "seller_tax": (self.amazon_sp_seller_tax or "auto") if self else "auto",
+            "tax": (
+                self.amazon_sp_tax_id
+                if self and self.amazon_sp_seller_tax == "tax"
+                else self.env["account.tax"]
+            ),
+        }
+
+    # Helpers the import uses (kept here so the foundation's field names are read in one spot).
+
+    def _amazon_sp_code(self):
+        """Amazon's marketplace identifier (ATVPDKIKX0DER)."""
+        self.ensure_one()
+        return self.marketplace_id
+
+    def _amazon_sp_names(self):
+        """Names v0 may send as MarketplaceName (Amazon.com, amazon.co.uk...)."""
+        self.ensure_one()
+        names = [self.name]
+        if self.domain:
+            names += [self.domain, self.domain.capitalize(), f"www.{self.domain}"]
+        return [name for name in names if name]
+
+    def _amazon_sp_currency_code(self):
+        self.ensure_one()
+        return self.currency_id.name

@@ -5,12 +5,17 @@ import logging
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from jose import jws
 from jose.exceptions import JOSEError
+from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.exceptions import UserError
+from odoo.tools import SQL, format_datetime
+
+from ..spapi import exceptions
 
 _logger = logging.getLogger(__name__)
 
@@ -19,6 +24,16 @@ STATE_VALIDITY = timedelta(minutes=10)
 # Purpose string of the signing key (derived from the database secret).
 STATE_KEY_PURPOSE = b"account_amazon_refund.oauth_state"
 STATE_ALGORITHM = "HS256"
+# Path of the OAuth redirect URI served by controllers/main.py.
+OAUTH_CALLBACK_PATH = "/amazon_sp/oauth/callback"
+# Path of the consent page on the Seller Central host (website authorization workflow).
+CONSENT_PATH = "/apps/authorize/consent"
+# Seller Central host of each region when the account has no marketplace enabled yet.
+REGION_DEFAULT_MARKETPLACE = {
+    "na": "ATVPDKIKX0DER",  # US
+    "eu": "A1F83G8C2ARO7P",  # UK (sellercentral-europe.amazon.com)
+    "fe": "A1VC38T7YXB528",  # JP
+}
 
 
 class AmazonSpOAuthStateError(Exception):
@@ -35,7 +50,8 @@ class AmazonSpOAuthStateError(Exception):
 
 
 class AmazonSpOAuthState(models.Model):
-    """One OAuth attempt: the nonce of a signed ``state``, so that each is used once."""
+    """One OAuth attempt: the nonce of a signed ``state``, so that each is used once; and the
+    website authorization workflow around it (consent page, authorization code)."""
 
     _name = "amazon.sp.oauth.state"
     _description = "Amazon SP-API OAuth State"
@@ -152,6 +168,112 @@ class AmazonSpOAuthState(models.Model):
         account = self.browse(row[0]).account_id
         account.check_access("write")
         return account
+
+    # ------------------------------------------------------------------------------------------
+    # The consent page and the authorization code
+    # ------------------------------------------------------------------------------------------
+
+    @api.model
+    def _amazon_sp_redirect_uri(self, account):
+        """Redirect URI of the OAuth callback, to register on the SP-API application."""
+        account.ensure_one()
+        return account.get_base_url().rstrip("/") + OAUTH_CALLBACK_PATH
+
+    @api.model
+    def _amazon_sp_consent_base_url(self, account):
+        """Seller Central consent page of the account's region (or its override)."""
+        account.ensure_one()
+        if account.consent_url:
+            return account.consent_url
+        Marketplace = self.env["amazon.sp.marketplace"]
+        marketplace = account.marketplace_ids[:1]
+        if not marketplace:
+            marketplace = Marketplace.search(
+                [("marketplace_id", "=", REGION_DEFAULT_MARKETPLACE[account.region])], limit=1
+            ) or Marketplace.search([("region", "=", account.region)], limit=1)
+        if not marketplace:
+            raise UserError(
+                self.env._("No Amazon marketplace is known in region %s.", account.region)
+            )
+        return f"https://{marketplace.seller_central_host}{CONSENT_PATH}"
+
+    @api.model
+    def _amazon_sp_consent_url(self, account, state):
+        """Full URL of the consent page that sends the seller back to Odoo with ``state``."""
+        account.ensure_one()
+        if not account.application_id:
+            raise UserError(
+                self.env._(
+                    "Set the application ID of your SP-API application on account %(account)s "
+                    "first.",
+                    account=account.name,
+                )
+            )
+        params = {
+            "application_id": account.application_id,
+            "state": state,
+            "redirect_uri": self._amazon_sp_redirect_uri(account),
+        }
+        if account.draft_app:
+            params["version"] = "beta"
+        base = self._amazon_sp_consent_base_url(account)
+        separator = "&" if "?" in base else "?"
+        return f"{base}{separator}{urlencode(params)}"
+
+    @api.model
+    def _amazon_sp_link_with_code(self, account, code, selling_partner_id, redirect_uri=None):
+        """Exchange an OAuth authorization code for a refresh token and link ``account``.
+
+        :raise UserError: when Amazon refuses the code
+        """
+        account.ensure_one()
+        client = account._get_spapi_client(require_refresh_token=False)
+        try:
+            tokens = client.auth.exchange_code(
+                code, redirect_uri=redirect_uri or self._amazon_sp_redirect_uri(account)
+            )
+        except exceptions.SpApiError as error:
+            _logger.warning(
+                "LWA refused the authorization code for Amazon account %s: %s (status %s)",
+                account.id,
+                type(error).__name__,
+                getattr(error, "status_code", None),
+            )
+            message = account._amazon_sp_error_message(error)
+            account.write({"last_error": message})
+            account.message_post(
+                body=Markup("%s<br/>%s") % (self.env._("Linking with Amazon failed:"), message),
+                subtype_xmlid="mail.mt_note",
+            )
+            raise UserError(message) from error
+        refresh_token = tokens.get("refresh_token")
+        if not refresh_token:
+            raise UserError(self.env._("Amazon did not return a refresh token."))
+        previous_seller = account.seller_id
+        now = fields.Datetime.now()
+        account.write(
+            {
+                "refresh_token": refresh_token,
+                "seller_id": selling_partner_id or previous_seller,
+                "state": "linked",
+                "authorization_date": now,
+                "last_error": False,
+            }
+        )
+        body = self.env._(
+            "Linked with Amazon by %(user)s on %(date)s (selling partner %(seller)s).",
+            user=self.env.user.name,
+            date=format_datetime(self.env, now),
+            seller=account.seller_id or "?",
+        )
+        if previous_seller and selling_partner_id and previous_seller != selling_partner_id:
+            body += " " + self.env._(
+                "The selling partner changed from %(old)s.",
+                old=previous_seller,
+            )
+        account.message_post(body=body, subtype_xmlid="mail.mt_note")
+        _logger.info("Amazon account %s linked by user %s", account.id, self.env.uid)
+        return True
 
     @api.autovacuum
     def _gc_expired(self):

@@ -1,22 +1,19 @@
 import base64
 import io
 import logging
-from datetime import UTC, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..domain import reconcile
+from ..services.common import to_decimal, to_naive_utc
 from ..spapi.exceptions import SpApiError
 
 _logger = logging.getLogger(__name__)
 
 KIND_SELECTION = list(reconcile.KINDS.items())
-
-
-def _dec(value):
-    return Decimal(str(value or 0))
 
 
 class AmazonSpReconciliation(models.Model):
@@ -97,7 +94,9 @@ class AmazonSpReconciliation(models.Model):
     def _utc_bounds(self):
         """[start, end) of the date range in UTC (dates are the company's days)."""
         self.ensure_one()
-        return self.account_id._amazon_sp_day_bounds(self.date_from, self.date_to)
+        return self.env["amazon.sp.service.check"]._day_bounds(
+            self.account_id, self.date_from, self.date_to
+        )
 
     def _staged_in_scope(self):
         self.ensure_one()
@@ -135,7 +134,7 @@ class AmazonSpReconciliation(models.Model):
         for event in staged:
             types = {}
             for line in event.line_ids:
-                types[line.amount_type] = types.get(line.amount_type, Decimal(0)) + _dec(
+                types[line.amount_type] = types.get(line.amount_type, Decimal(0)) + to_decimal(
                     line.amount
                 )
             unmapped = ()
@@ -152,7 +151,7 @@ class AmazonSpReconciliation(models.Model):
                     key=event.key,
                     fingerprint=event.fingerprint,
                     state=event.state,
-                    amount_total=_dec(event.currency_id.round(event.amount_total)),
+                    amount_total=to_decimal(event.currency_id.round(event.amount_total)),
                     posted_total=posted[event.id],
                     lines=types,
                     review_reason=event.review_reason or None,
@@ -163,13 +162,16 @@ class AmazonSpReconciliation(models.Model):
         return facts
 
     def _amazon_events(self, client):
+        """Amazon's events of the scope, read again through ``amazon.sp.service.check``."""
         self.ensure_one()
-        account = self.account_id
+        Check = self.env["amazon.sp.service.check"]
         if self.scope == "settlement":
-            return account._amazon_sp_fetch_events(client, group_id=self.settlement_id.group_id)
+            return Check._fetch_events(
+                self.account_id, client, group_id=self.settlement_id.group_id
+            )
         start, end = self._utc_bounds()
-        return account._amazon_sp_fetch_events(
-            client, start=start, end=end, marketplace=self.marketplace_id
+        return Check._fetch_events(
+            self.account_id, client, start=start, end=end, marketplace=self.marketplace_id
         )
 
     def _settlement_facts(self):
@@ -186,25 +188,29 @@ class AmazonSpReconciliation(models.Model):
             lines = settlement.payout_move_id.line_ids.filtered(
                 lambda line: line.account_id in exchange
             )
-            conversion = _dec(company.currency_id.round(sum(lines.mapped("balance"))))
+            conversion = to_decimal(company.currency_id.round(sum(lines.mapped("balance"))))
         return {
             "group_id": settlement.group_id,
             "currency": settlement.currency_id.name,
             "converted_currency": settlement.converted_currency_id.name,
-            "beginning_balance": _dec(settlement.beginning_balance),
+            "beginning_balance": to_decimal(settlement.beginning_balance),
             "conversion_difference": conversion,
         }
 
     def action_refresh(self):
         """Read Amazon's events for the scope again and compare them with Odoo's."""
         for rec in self:
-            client = rec.account_id._amazon_sp_client()
+            account = rec.account_id
+            client = account._get_spapi_client()
             try:
                 amazon_events = rec._amazon_events(client)
-            except SpApiError as exc:
+            except SpApiError as error:
                 raise UserError(
-                    self.env._("Amazon could not be read: %(error)s", error=str(exc))
-                ) from exc
+                    self.env._(
+                        "Amazon could not be read: %(error)s",
+                        error=account._amazon_sp_error_message(error),
+                    )
+                ) from error
             rec._apply(amazon_events)
         return True
 
@@ -231,9 +237,7 @@ class AmazonSpReconciliation(models.Model):
                 "message": diff.message,
                 "event_id": diff.odoo_ref or False,
                 "amazon_order_id": diff.order_id or False,
-                "posted_date": diff.posted_date.astimezone(UTC).replace(tzinfo=None)
-                if diff.posted_date
-                else False,
+                "posted_date": to_naive_utc(diff.posted_date),
             }
             if old:
                 if old.state == "resolved":
@@ -262,15 +266,13 @@ class AmazonSpReconciliation(models.Model):
                 "computed_at": fields.Datetime.now(),
                 "computed_by": self.env.user.id,
                 "line_ids": [
-                    (
-                        0,
-                        0,
+                    Command.create(
                         {
                             "amount_type": fig.amount_type,
                             "amazon_amount": float(fig.amazon),
                             "odoo_amount": float(fig.odoo),
                             "difference": float(fig.difference),
-                        },
+                        }
                     )
                     for fig in result.per_type
                 ],
@@ -311,12 +313,14 @@ class AmazonSpReconciliation(models.Model):
         if not missing:
             raise UserError(self.env._("No missing event to import."))
         account = self.account_id
+        Import = self.env["amazon.sp.service.import"]
         orders = sorted({d.amazon_order_id for d in missing if d.amazon_order_id})
         for order_id in orders:
-            account._amazon_sp_sync(trigger="wizard", order_id=order_id)
+            Import._sync(account, trigger="wizard", order_id=order_id)
         moments = [d.posted_date for d in missing if not d.amazon_order_id and d.posted_date]
         if moments:
-            account._amazon_sp_sync(
+            Import._sync(
+                account,
                 trigger="wizard",
                 date_from=min(moments) - timedelta(hours=1),
                 date_to=max(moments) + timedelta(hours=1),

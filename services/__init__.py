@@ -1,4 +1,5 @@
 from . import importer
 from . import documents
-from . import settlement_shim
-from . import account_shim
+from . import settlement
+from . import settlement_report
+from . import check

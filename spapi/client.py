@@ -4,7 +4,7 @@
 access token and a timeout, parses JSON with ``Decimal`` numbers, retries throttling (429), server
 errors (500/502/503/504) and transport errors with exponential backoff and jitter, retries once
 with a new token when Amazon says the token expired, and maps every other failure to an
-``SpApiError`` carrying Amazon's request id. Facts: /work/shared/design/spapi-facts.md §4-§6.
+``SpApiError`` carrying Amazon's request id. Facts: doc/spapi-facts.md §4-§6.
 
 Nothing here logs headers, tokens or secrets; DEBUG logs give operation, status, request id and
 elapsed time, WARNING logs each retry.

@@ -157,11 +157,3 @@ OPERATIONS = {
         Operation("cancelReport", "DELETE", f"{_REPORTS}/reports/{{reportId}}", 0.0222, 10),
     )
 }
-
-# v0 operations whose InvalidInput may mean "page too big" (10 MB cap): retried with a smaller
-# MaxResultsPerPage (spapi-facts.md §6).
-SHRINKABLE_OPERATIONS = frozenset(
-    {"listFinancialEvents", "listFinancialEventsByGroupId", "listFinancialEventsByOrderId"}
-)
-
-REPORT_DONE_STATUSES = frozenset({"DONE", "CANCELLED", "FATAL"})

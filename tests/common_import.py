@@ -112,13 +112,6 @@ class AmazonImportCommon(AmazonSpTestMixin, AccountTestInvoicingCommon):
             }
         )
 
-    @staticmethod
-    def _ctx(records):
-        """The records as they are: the client options are set for the whole class
-        (``client_options``). Kept for the tests of test_settlement and test_reconcile_review
-        that still call it."""
-        return records
-
     def _sync(self, account, **kwargs):
         return account.env["amazon.sp.service.import"]._sync(account, **kwargs)
 

@@ -1,12 +1,14 @@
 import base64
 import io
 from datetime import timedelta
+from unittest.mock import patch
 
 import openpyxl
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common_import import AmazonImportCommon, D
+from .common_import import CLIENT_KWARGS, AmazonImportCommon, D
 
 
 @tagged("post_install", "-at_install")
@@ -19,6 +21,14 @@ class TestReconcileReview(AmazonImportCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # Clients of the test: no real sleeping, buckets scaled like the emulator's.
+        cls.startClassPatcher(
+            patch.object(
+                type(cls.env["amazon.sp.account"]),
+                "_amazon_sp_client_options",
+                return_value=CLIENT_KWARGS,
+            )
+        )
         cls.env.company.partner_id.tz = "UTC"
         cls.day = (cls.now - timedelta(days=3)).date()
         cls.noon = cls.now.replace(hour=12, minute=0, second=0) - timedelta(days=3)
@@ -44,7 +54,7 @@ class TestReconcileReview(AmazonImportCommon):
                 **values,
             }
         )
-        action = self._ctx(wizard).action_start()
+        action = wizard.action_start()
         return self.env["amazon.sp.reconciliation"].browse(action["res_id"])
 
     def _seed_mismatches(self):
@@ -57,7 +67,9 @@ class TestReconcileReview(AmazonImportCommon):
             posted=self.noon + timedelta(hours=3),
             items=[{**self.us_item(sku="SKU-NEW"), "fees": {"NewFee2026": -D("1.11")}}],
         )
-        self._sync(self.account, date_from=self.noon - timedelta(hours=1))
+        self.env["amazon.sp.service.import"]._sync(
+            self.account, date_from=self.noon - timedelta(hours=1)
+        )
         self.dataset.change_amount(changed, "charges", "Principal", -D("22.00"))
         missing = self.dataset.add_refund(
             "US", posted=self.noon + timedelta(hours=4), items=[self.us_item(sku="SKU-MISS")]
@@ -65,14 +77,14 @@ class TestReconcileReview(AmazonImportCommon):
         return changed, unmapped, missing
 
     def test_review_names_each_difference_and_logs_resolutions(self):
-        self._sync(self.account)
+        self.env["amazon.sp.service.import"]._sync(self.account)
         review = self._start()
         self.assertEqual(review.state, "balanced", review.difference_ids.mapped("message"))
         self.assertAlmostEqual(review.amazon_total, review.odoo_total)
         self.assertIn("Adjustment/WAREHOUSE_DAMAGE", review.line_ids.mapped("amount_type"))
 
         _changed, unmapped, missing = self._seed_mismatches()
-        self._ctx(review).action_refresh()
+        review.action_refresh()
         by_kind = {d.kind: d for d in review.difference_ids}
         self.assertEqual(set(by_kind), {"not_imported", "changed", "unmapped"})
         self.assertEqual(review.state, "differences")
@@ -107,7 +119,7 @@ class TestReconcileReview(AmazonImportCommon):
         self.assertIn(self.env.user.name, body)
 
         # import what is missing, post what waits: only the accepted difference is left
-        self._ctx(review).action_import_missing()
+        review.action_import_missing()
         self.assertEqual(by_kind["not_imported"].state, "resolved")
         self.env["amazon.sp.amount.mapping"].create(
             {
@@ -119,11 +131,11 @@ class TestReconcileReview(AmazonImportCommon):
         )
         unmapped_event = by_kind["unmapped"].event_id
         self.assertEqual(unmapped_event.state, "posted")  # the new rule retried it
-        self._ctx(review).action_post_waiting()
+        review.action_post_waiting()
         self.assertEqual(by_kind["unmapped"].state, "resolved")
         self.assertEqual(review.state, "accepted")
         # an accepted difference stays accepted on the next run
-        self._ctx(review).action_refresh()
+        review.action_refresh()
         self.assertEqual(by_kind["changed"].state, "accepted")
 
         # the exports hold the figures shown on screen
@@ -164,15 +176,19 @@ class TestReconcileReview(AmazonImportCommon):
         self.assertIn("credit note 2 follows next month", html)
 
     def test_daily_check_opens_one_activity_with_the_figures(self):
-        self._sync(self.account)
-        check = self._ctx(self.account)._amazon_sp_daily_check(self.day, self.marketplace_us)
+        self.env["amazon.sp.service.import"]._sync(self.account)
+        check = self.env["amazon.sp.service.check"]._daily_check(
+            self.account, self.day, self.marketplace_us
+        )
         self.assertEqual(check.state, "ok", check.summary)
         self.assertFalse(check.activity_ids)
         self.assertAlmostEqual(check.amazon_refund_total, -17.60)
         self.assertAlmostEqual(check.amazon_adjustment_total, 13.00)
 
         _changed, _unmapped, missing = self._seed_mismatches()
-        check = self._ctx(self.account)._amazon_sp_daily_check(self.day, self.marketplace_us)
+        check = self.env["amazon.sp.service.check"]._daily_check(
+            self.account, self.day, self.marketplace_us
+        )
         self.assertEqual(check.state, "differs")
         # refunds: the missing one, the changed amount and the one waiting for a mapping
         expected = missing.net + D("-2.00") + _unmapped.net
@@ -188,7 +204,7 @@ class TestReconcileReview(AmazonImportCommon):
         self.assertIn("Unmapped amount type", check.differences)
         self.assertIn(missing.order_id, activity.note)
         # the scheduled check runs again: still one check and one activity for that day
-        self._ctx(self.env["amazon.sp.account"])._cron_amazon_sp_daily_check(days=3)
+        self.env["amazon.sp.account"]._cron_amazon_sp_daily_check(days=3)
         checks = self.env["amazon.sp.daily.check"].search(
             [("account_id", "=", self.account.id), ("day", "=", self.day)]
         )
@@ -201,17 +217,48 @@ class TestReconcileReview(AmazonImportCommon):
 
     def test_post_waiting_never_writes_into_a_locked_period(self):
         self.marketplace_us.with_company(self.env.company).amazon_sp_post_policy = "draft"
-        self._sync(self.account)
+        self.env["amazon.sp.service.import"]._sync(self.account)
         events = self._events(self.account)
         self.assertEqual(set(events.mapped("state")), {"ready"})
         review = self._start()
         self.assertEqual(set(review.difference_ids.mapped("kind")), {"not_posted"})
         self.assertEqual(len(review.difference_ids), len(events))
         self.env.company.fiscalyear_lock_date = self.day
-        self._ctx(review).action_post_waiting()
+        review.action_post_waiting()
         self.assertEqual(set(events.mapped("state")), {"posted"})
         moves = events.move_ids
         self.assertTrue(moves)
         self.assertTrue(all(move.date > self.day for move in moves), moves.mapped("date"))
         self.assertEqual(review.state, "balanced")
         self.assertEqual(set(review.difference_ids.mapped("state")), {"resolved"})
+
+    def test_review_explains_why_amazon_could_not_be_read(self):
+        self.env["amazon.sp.service.import"]._sync(self.account)
+        review = self._start()
+        self.assertEqual(review.state, "balanced")
+        self.emu.inject("server_error", count=None, operation="listTransactions")
+        with self.assertRaises(UserError) as caught:
+            review.action_refresh()
+        message = str(caught.exception.args[0])
+        self.assertIn("Amazon could not be read", message)
+        self.assertIn("Amazon's service failed; try again later.", message)
+        self.assertIn("HTTP status 500", message)
+        self.assertEqual(review.state, "balanced", "the last figures stay")
+
+    def test_daily_check_reads_the_v0_api_too(self):
+        account = self._import_account(
+            "na",
+            self.marketplace_us,
+            finances_api="v0",
+            name="Seller v0",
+            sync_from=(self.now - timedelta(days=10)).replace(tzinfo=None),
+        )
+        self.env["amazon.sp.service.import"]._sync(account)
+        check = self.env["amazon.sp.service.check"]._daily_check(
+            account, self.day, self.marketplace_us
+        )
+        self.assertEqual(check.state, "ok", check.summary)
+        self.assertAlmostEqual(check.amazon_refund_total, -17.60)
+        self.assertAlmostEqual(check.amazon_adjustment_total, 13.00)
+        self.assertEqual(check.amazon_count, 2)
+        self.assertEqual(check.odoo_count, 2)

@@ -1,8 +1,10 @@
 from datetime import UTC, timedelta
+from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common_import import AmazonImportCommon, D
+from .common_import import CLIENT_KWARGS, AmazonImportCommon, D
 
 # Rates of the test (units per USD, the company currency)
 EUR_RATE = 0.9
@@ -20,6 +22,14 @@ class TestSettlement(AmazonImportCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # Clients of the test: no real sleeping, buckets scaled like the emulator's.
+        cls.startClassPatcher(
+            patch.object(
+                type(cls.env["amazon.sp.account"]),
+                "_amazon_sp_client_options",
+                return_value=CLIENT_KWARGS,
+            )
+        )
         ds = cls.dataset
         now = cls.now
         eur, gbp = cls.env.ref("base.EUR"), cls.env.ref("base.GBP")
@@ -161,7 +171,7 @@ class TestSettlement(AmazonImportCommon):
             g.group_id: self._bank_line(transfers[g.group_id])
             for g in (self.g_usd1, self.g_eur, self.g_gbp)
         }
-        run = self._sync(self.account)
+        run = self.env["amazon.sp.service.import"]._sync(self.account)
         self.assertEqual(run.state, "done", run.error)
         events = self._events(self.account)
         self.assertEqual(
@@ -270,16 +280,14 @@ class TestSettlement(AmazonImportCommon):
             wizard = self.env["amazon.sp.reconcile.review"].create(
                 {"scope": "settlement", "settlement_id": settlement.id}
             )
-            review = self.env["amazon.sp.reconciliation"].browse(
-                self._ctx(wizard).action_start()["res_id"]
-            )
+            review = self.env["amazon.sp.reconciliation"].browse(wizard.action_start()["res_id"])
             self.assertEqual(review.state, "balanced", review.difference_ids.mapped("message"))
             self.assertEqual(set(review.difference_ids.mapped("kind")), kinds)
             self.assertAlmostEqual(review.amazon_total, settlement.original_total, places=2)
             self.assertAlmostEqual(review.odoo_total, settlement.original_total, places=2)
         # idempotent: a second run imports, posts and pays nothing twice
         moves = self.env["account.move"].search_count([])
-        run = self._sync(self.account)
+        run = self.env["amazon.sp.service.import"]._sync(self.account)
         self.assertEqual((run.events_new, run.events_posted), (0, 0))
         self.assertEqual(self.env["account.move"].search_count([]), moves)
         self.assertEqual(len(self._settlements().filtered(lambda s: s.group_id in transfers)), 4)
@@ -313,10 +321,11 @@ class TestSettlement(AmazonImportCommon):
         self.addCleanup(ds.report_total_delta.clear)
         self.addCleanup(ds.report_extra_rows.clear)
         date_from = self.sync_from.replace(tzinfo=None)
-        self._ctx(self.account)._amazon_sp_sync(date_from=date_from)  # no settlements yet
+        # no settlements yet
+        self.env["amazon.sp.service.import"]._sync(self.account, date_from=date_from)
         self.assertFalse(self._settlements())
         ds.change_amount(changed, "charges", "Principal", -D("17.00"))
-        self._ctx(self.account).action_amazon_sp_refresh_settlements()
+        self.account.action_amazon_sp_refresh_settlements()
         gbp, eur = self._settlement(self.g_gbp), self._settlement(self.g_eur)
         self.assertEqual(gbp.state, "to_review")
         self.assertFalse(gbp.payout_move_id)
@@ -352,16 +361,16 @@ class TestSettlement(AmazonImportCommon):
         event = self._events(self.account).filtered(
             lambda e: e.amazon_order_id == unmapped.order_id
         )
-        self._ctx(event).action_retry()
+        event.action_retry()
         self.assertEqual(event.state, "posted", event.review_message)
-        self._ctx(self.account).action_amazon_sp_refresh_settlements()
+        self.account.action_amazon_sp_refresh_settlements()
         self.assertEqual(gbp.state, "reconciled", gbp.review_message)
         self.assertEqual(eur.state, "to_review")
 
     def test_payout_in_a_locked_period_moves_to_the_first_open_date(self):
         lock = self.g_usd1.end.date() + timedelta(days=1)
         self.env.company.fiscalyear_lock_date = lock
-        self._sync(self.account)
+        self.env["amazon.sp.service.import"]._sync(self.account)
         settlement = self._settlement(self.g_usd1)
         self.assertEqual(settlement.state, "reconciled", settlement.review_message)
         self.assertGreater(settlement.payout_move_id.date, lock)
@@ -378,7 +387,7 @@ class TestSettlement(AmazonImportCommon):
             name="Seller v0",
             sync_from=self.sync_from.replace(tzinfo=None),
         )
-        run = self._sync(account)
+        run = self.env["amazon.sp.service.import"]._sync(account)
         self.assertEqual(run.state, "done", run.error)
         events = self._events(account)
         self.assertEqual(
@@ -394,3 +403,42 @@ class TestSettlement(AmazonImportCommon):
             self.assertEqual(len(settlement.event_ids), len(self.dataset.group_events(group)))
         self.assertEveryCent(events)
         self.assertEqual(len(events), len(self.dataset.events))  # nothing twice
+
+    def test_payout_values_hook_changes_the_payout(self):
+        Service = type(self.env["amazon.sp.service.settlement"])
+        prepare = Service._prepare_payout_vals
+        calls = []
+
+        def prepare_with_ref(service, settlement, *args, **kwargs):
+            calls.append(settlement.group_id)
+            vals = prepare(service, settlement, *args, **kwargs)
+            vals["ref"] = f"EXTENDED {settlement.group_id}"
+            return vals
+
+        with patch.object(Service, "_prepare_payout_vals", prepare_with_ref):
+            run = self.env["amazon.sp.service.import"]._sync(self.account)
+        self.assertEqual(run.state, "done", run.error)
+        self.assertEqual(sorted(calls), sorted(g.group_id for g in self.groups))
+        for group in self.groups:
+            settlement = self._settlement(group)
+            self.assertEqual(settlement.state, "reconciled", settlement.review_message)
+            self.assertEqual(settlement.payout_move_id.ref, f"EXTENDED {group.group_id}")
+            self.assertEqual(settlement.payout_move_id.state, "posted")
+
+    def test_settlement_reports_failure_is_explained(self):
+        # Amazon fails on the report list: the button says why in the user's words
+        self.emu.inject("server_error", count=None, operation="getReports")
+        with self.assertRaises(UserError) as caught:
+            self.account.action_amazon_sp_fetch_settlement_reports()
+        message = str(caught.exception.args[0])
+        self.assertIn("Amazon's settlement reports could not be read", message)
+        self.assertIn("Amazon's service failed; try again later.", message)
+        self.assertIn("HTTP status 500", message)
+        # during an import the settlements stand without the reports; the run names the failure
+        run = self.env["amazon.sp.service.import"]._sync(self.account)
+        self.assertEqual(run.state, "done", run.error)
+        self.assertIn("Amazon's service failed; try again later.", run.error)
+        self.assertEqual(self._settlement(self.g_usd1).state, "reconciled")
+        self.assertFalse(
+            self.env["amazon.sp.settlement.report"].search([("account_id", "=", self.account.id)])
+        )

@@ -33,9 +33,10 @@ class AmazonSpAccountLink(models.TransientModel):
 
     @api.depends("account_id")
     def _compute_redirect_uri(self):
+        State = self.env["amazon.sp.oauth.state"]
         for wizard in self:
             wizard.redirect_uri = (
-                wizard.account_id._amazon_sp_redirect_uri() if wizard.account_id else False
+                State._amazon_sp_redirect_uri(wizard.account_id) if wizard.account_id else False
             )
 
     def action_link(self):
@@ -51,9 +52,10 @@ class AmazonSpAccountLink(models.TransientModel):
                     account=account.name,
                 )
             )
-        state = self.env["amazon.sp.oauth.state"]._amazon_sp_issue(account)
+        State = self.env["amazon.sp.oauth.state"]
+        state = State._amazon_sp_issue(account)
         return {
             "type": "ir.actions.act_url",
-            "url": account._amazon_sp_consent_url(state),
+            "url": State._amazon_sp_consent_url(account, state),
             "target": "self",
         }

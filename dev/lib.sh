@@ -1,4 +1,4 @@
-# Shared helpers for tools/test and tools/demo (sourced, not run).
+# Shared helpers for dev/test and dev/demo (sourced, not run).
 # shellcheck shell=bash
 
 AAR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,0 +1,92 @@
+"""Identity of a normalized event: key, fingerprint, numbering of repeats
+(``doc/event-shapes.md`` "Event identity"; pure Python, no Odoo).
+"""
+
+import hashlib
+from dataclasses import replace
+from datetime import timezone
+
+from .model import ORDER_EVENT_TYPES
+from .values import canonical_json, decimal_text
+
+
+def _digest(parts):
+    return hashlib.sha256(canonical_json(parts).encode("utf-8")).hexdigest()
+
+
+def _line_parts(lines):
+    return sorted(
+        [
+            ln.amount_type,
+            decimal_text(ln.amount),
+            ln.sku or "",
+            ln.order_adjustment_item_id or "",
+        ]
+        for ln in lines
+    )
+
+
+def _adjustment_item_ids(lines):
+    return sorted({ln.order_adjustment_item_id for ln in lines if ln.order_adjustment_item_id})
+
+
+def _date_text(posted_date):
+    return posted_date.astimezone(timezone.utc).isoformat() if posted_date else ""
+
+
+def digest_key(kind, order_id, posted_date, lines):
+    """``v0:<sha256>`` of event kind, order id, posted date, adjustment item ids and amounts."""
+    parts = [
+        kind,
+        order_id or "",
+        _date_text(posted_date),
+        _adjustment_item_ids(lines),
+        _line_parts(lines),
+    ]
+    return "v0:" + _digest(parts)
+
+
+def fingerprint(event_type, order_id, posted_date, lines, total):
+    """Identity shared by both APIs (the same canonical event gives the same fingerprint).
+
+    sha256 of: the family (``order`` for refund/claim/chargeback, else the event type); the order
+    id, or for a non-order event without one its sorted amount types and SKUs; the posted date to
+    the second in UTC; the sorted adjustment item ids; the net total.
+    """
+    if event_type in ORDER_EVENT_TYPES:
+        family, ident = "order", order_id or ""
+    else:
+        family = event_type
+        ident = [
+            order_id or "",
+            sorted({ln.amount_type for ln in lines}),
+            sorted({ln.sku for ln in lines if ln.sku}),
+        ]
+    when = ""
+    if posted_date is not None:
+        when = posted_date.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    parts = ["fp1", family, ident, when, _adjustment_item_ids(lines), decimal_text(total)]
+    return _digest(parts)
+
+
+def _number_duplicates(events, identity):
+    """Events identical in content but distinct in Amazon (two equal service fees) must not
+    collapse into one: the n-th repeat of a key or fingerprint within one call gets ``#n``.
+    ``identity(event)`` says which events are the SAME Amazon event (not numbered)."""
+    result = []
+    seen_keys, seen_fps = {}, {}
+    for event in events:
+        ident = identity(event)
+        changes = {}
+        for attr, seen in (("key", seen_keys), ("fingerprint", seen_fps)):
+            value = getattr(event, attr)
+            owners = seen.setdefault(value, [])
+            if ident not in owners:
+                owners.append(ident)
+            rank = owners.index(ident) + 1
+            if rank > 1:
+                changes[attr] = f"{value}#{rank}"
+        if changes:
+            event = replace(event, **changes)
+        result.append(event)
+    return result
