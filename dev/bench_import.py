@@ -6,7 +6,7 @@ Run with a Python that can ``import odoo`` (``make bench`` finds it)::
     tools/bench_import.py [--db aar_bench] [--sizes 200,2000] [--rate-scale 40]
 
 For each N it generates N refund events (realistic US items) in a local SP-API emulator, imports
-and posts them through ``amazon.sp.account._amazon_sp_sync()`` (the real HTTP client, pages,
+and posts them through ``amazon.sp.service.import._sync()`` (the real HTTP client, pages,
 staging, planning, one create and one post per batch, commits per page), then measures the
 floor: the same credit notes and fee entries created with one ``account.move.create`` and posted
 with one ``action_post`` (their values are prepared outside the timing).
@@ -28,6 +28,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = "account_amazon_refund"
@@ -100,7 +101,7 @@ def _run_size(registry, n, rate_scale):
 
     from odoo.addons.account_amazon_refund.emulator import Dataset, SpApiEmulator
     from odoo.addons.account_amazon_refund.emulator.server import OPERATIONS
-    from odoo.addons.account_amazon_refund.models.amazon_sp_event import _DocumentBuilder
+    from odoo.addons.account_amazon_refund.services.documents import DocumentBatch
 
     now = datetime.now(UTC).replace(microsecond=0)
     seller = f"A1BENCH{n}X{int(time.time())}"
@@ -138,19 +139,23 @@ def _run_size(registry, n, rate_scale):
             )
             cr.commit()
             scaled = {op: (r * rate_scale, b) for op, (r, b) in OPERATIONS.items()}
-            account = account.with_context(amazon_sp_client_kwargs={"rate_limits": scaled})
+            importer = env["amazon.sp.service.import"]
 
             queries = cr.sql_log_count
             started = time.perf_counter()
-            if os.environ.get("BENCH_PROFILE"):
-                import cProfile
-                import pstats
+            # The client uses the emulator's scaled rate limits (the account's options hook).
+            with patch.object(
+                type(account), "_amazon_sp_client_options", lambda acc: {"rate_limits": scaled}
+            ):
+                if os.environ.get("BENCH_PROFILE"):
+                    import cProfile
+                    import pstats
 
-                profiler = cProfile.Profile()
-                run = profiler.runcall(account._amazon_sp_sync, trigger="manual")
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
-            else:
-                run = account._amazon_sp_sync(trigger="manual")
+                    profiler = cProfile.Profile()
+                    run = profiler.runcall(importer._sync, account, trigger="manual")
+                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+                else:
+                    run = importer._sync(account, trigger="manual")
             wall = time.perf_counter() - started
             queries = cr.sql_log_count - queries
             events = env["amazon.sp.event"].search([("account_id", "=", account.id)])
@@ -164,18 +169,22 @@ def _run_size(registry, n, rate_scale):
             forced = max(run.api_calls - burst, 0) / (rate * rate_scale)
 
             # The floor: the same documents, one create and one post.
-            builder = _DocumentBuilder(events.with_company(company), None)
-            builder._prefetch(events)
+            documents = env["amazon.sp.service.documents"].with_company(company)
+            batch = DocumentBatch(company=company)
+            events = events.with_company(company)
+            documents._read_events(events, batch)
+            documents._prefetch(events, batch)
             vals_list = []
             for event in events:
-                for vals in builder._documents_vals(event, builder._plan(event)):
+                plan = documents._plan(event, batch)
+                for vals in documents._documents_vals(event, plan, batch):
                     vals.pop("amazon_event_ids", None)
                     vals_list.append(vals)
             Move = env["account.move"].with_company(company)
             floor_queries = cr.sql_log_count
             started = time.perf_counter()
             moves = Move.create(vals_list)
-            builder._set_clearing(moves)
+            documents._set_clearing(moves, batch)
             moves.action_post()
             env.flush_all()
             floor = time.perf_counter() - started

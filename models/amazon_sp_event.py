@@ -1,17 +1,18 @@
 import hashlib
+import json
 import logging
-from collections import defaultdict
 from dataclasses import replace
-from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import UTC
+from decimal import Decimal
 
 import pytz
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from ..domain import NormalizedEvent, NormalizedLine
-from ..domain.normalize import canonical_json
+from ..domain import NormalizationError, sources
+from ..domain.model import SOURCE_2024, SOURCE_V0, event_from_json, event_to_json
+from ..domain.values import canonical_json
 
 _logger = logging.getLogger(__name__)
 
@@ -40,8 +41,8 @@ REVIEW_REASON_SELECTION = [
     ("balance", "Documents do not match the net amount"),
     ("plan", "Needs a decision"),
     ("posting", "Posting failed"),
+    ("stored", "Stored event unreadable"),
 ]
-SOURCE_API_SELECTION = [("2024-06-19", "2024-06-19 (listTransactions)"), ("v0", "v0")]
 
 
 def _content_sha256(ev):
@@ -69,10 +70,23 @@ def _content_sha256(ev):
 
 
 def _raw_text(raw):
+    """Amazon's raw data as canonical JSON (repr when it is not JSON data)."""
     try:
         return canonical_json(raw)
     except TypeError:
         return repr(raw)
+
+
+# One raw event as a page of its Finances API (v0: under its list name, kept in ``source``).
+_PAGE_OF_ONE = {
+    SOURCE_V0: lambda list_name, raw: {"FinancialEvents": {list_name: [raw]}},
+    SOURCE_2024: lambda _transaction_type, raw: {"transactions": [raw]},
+}
+
+
+def _normalized_text(ev):
+    """The normalized event as stored in ``normalized_json``."""
+    return canonical_json(event_to_json(ev))
 
 
 class AmazonSpEvent(models.Model):
@@ -90,7 +104,7 @@ class AmazonSpEvent(models.Model):
     )
     company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
     marketplace_id = fields.Many2one("amazon.sp.marketplace", index=True, ondelete="restrict")
-    source_api = fields.Selection(SOURCE_API_SELECTION, string="Source API", required=True)
+    source_api = fields.Selection(sources.selection(), string="Finances API", required=True)
     source = fields.Char(help="The v0 event list or the 2024-06-19 transaction type.")
     event_type = fields.Selection(EVENT_TYPE_SELECTION, index=True)
     description = fields.Char()
@@ -109,6 +123,12 @@ class AmazonSpEvent(models.Model):
     transaction_status = fields.Char(readonly=True)
     raw_json = fields.Text(string="Raw JSON", readonly=True)
     raw_sha256 = fields.Char(string="SHA-256", readonly=True)
+    normalized_json = fields.Text(
+        string="Normalized JSON",
+        readonly=True,
+        help="The event as it was read from Amazon's data when staged (amounts exactly as "
+        "Amazon wrote them, date in UTC): the documents are planned from it.",
+    )
     content_sha256 = fields.Char(
         readonly=True, help="Digest of the amounts, types, dates and ids (not volatile fields)."
     )
@@ -205,6 +225,10 @@ class AmazonSpEvent(models.Model):
                     or rec.upstream_sha256 == ev.raw_sha256
                 ):
                     known += 1
+                    lost = not rec.normalized_json or rec.review_reason == "stored"
+                    if lost and rec.raw_sha256 == ev.raw_sha256:
+                        # Read again from the same data: its normalized copy is restored.
+                        rec.normalized_json = _normalized_text(ev)
                 else:
                     changed += 1
                     rec._amazon_sp_flag_changed(ev)
@@ -269,6 +293,7 @@ class AmazonSpEvent(models.Model):
             "transaction_status": ev.transaction_status,
             "raw_json": _raw_text(ev.raw),
             "raw_sha256": ev.raw_sha256,
+            "normalized_json": _normalized_text(ev),
             "content_sha256": _content_sha256(ev),
             "import_run_id": run.id,
             "line_ids": [
@@ -319,57 +344,89 @@ class AmazonSpEvent(models.Model):
             }
         )
 
+    def _amazon_sp_set_group(self, group_id):
+        """The events learn their financial event group: the row and its normalized event
+        (as normalizing its page read by group gives it)."""
+        for event in self:
+            vals = {"group_id": group_id}
+            try:
+                data = json.loads(event.normalized_json or "null")
+            except ValueError:
+                data = None  # unreadable: waits for review when planned
+            if isinstance(data, dict):
+                data["group_id"] = group_id
+                vals["normalized_json"] = canonical_json(data)
+            event.write(vals)
+
     # ------------------------------------------------------------------------------------------
-    # Normalized event back from the row (for the planner)
+    # The normalized event, as staged (for the planner)
     # ------------------------------------------------------------------------------------------
 
     def _amazon_sp_normalized(self):
+        """The normalized event stored at staging (``normalized_json``), exactly: Amazon's
+        amounts and its UTC date. Raises NormalizationError when it is missing or unreadable
+        (nothing is guessed from the rows)."""
         self.ensure_one()
-        decimals = self.currency_id.decimal_places
+        if not self.normalized_json:
+            raise NormalizationError("no normalized event stored")
+        try:
+            data = json.loads(self.normalized_json)
+        except ValueError as exc:
+            raise NormalizationError(f"stored event is not JSON: {exc}") from None
+        return event_from_json(data)
 
-        def dec(value):
-            return Decimal(str(round(value, decimals))).quantize(Decimal(1).scaleb(-decimals))
+    def _amazon_sp_restore_normalized(self):
+        """Store the normalized copy of the events that have none (staged before it existed),
+        by normalizing their raw data again through their Finances source. It is kept only
+        when it gives back the event that was staged (same key and same content digest); the
+        others keep none and wait for review when planned. Returns the events filled."""
+        filled = self.browse()
+        for event in self.filtered(lambda ev: ev.line_ids and not ev.normalized_json):
+            try:
+                normalized = event._amazon_sp_normalize_raw_again()
+            except (ValueError, TypeError, KeyError) as exc:  # NormalizationError included
+                _logger.info("Amazon event %s: raw data not read again: %s", event.id, exc)
+                continue
+            if normalized is None:
+                _logger.info("Amazon event %s: raw data gives another event", event.id)
+                continue
+            event.normalized_json = _normalized_text(normalized)
+            filled |= event
+        return filled
 
-        lines = tuple(
-            NormalizedLine(
-                amount_type=line.amount_type,
-                amount=dec(line.amount),
-                sku=line.sku or None,
-                quantity=Decimal(str(line.quantity)) if line.quantity else None,
-                order_adjustment_item_id=line.order_adjustment_item_id or None,
-                description=line.description or None,
-            )
-            for line in self.line_ids
-        )
-        return NormalizedEvent(
-            key=self.key,
-            fingerprint=self.fingerprint or "",
-            source_api=self.source_api,
-            event_type=self.event_type,
-            amazon_order_id=self.amazon_order_id or None,
-            marketplace_id=self.marketplace_id._amazon_sp_code() if self.marketplace_id else None,
-            marketplace_name=self.marketplace_id.name if self.marketplace_id else None,
-            posted_date=self.posted_date.replace(tzinfo=UTC)
-            if self.posted_date
-            else datetime.now(UTC),
-            currency=self.currency_id.name,
-            total=dec(self.amount_total),
-            lines=lines,
+    def _amazon_sp_normalize_raw_again(self):
+        """The normalized event of the stored raw data, with the stored key and fingerprint
+        (the import numbers repeats), or None when it is not the event that was staged."""
+        self.ensure_one()
+        source = sources.get_source(self.source_api)
+        raw = json.loads(self.raw_json or "null", parse_float=Decimal)
+        page = _PAGE_OF_ONE[source.name](self.source, raw)
+        resolver = None
+        if source.needs_marketplace_resolver:
+            resolver = self.env["amazon.sp.service.import"]._marketplace_resolver(self.account_id)
+        events, _failures = source.normalize(
+            page,
+            marketplace_resolver=resolver,
             group_id=self.group_id or None,
-            transaction_id=self.transaction_id or None,
-            transaction_status=self.transaction_status or None,
-            description=self.description or None,
-            raw_sha256=self.raw_sha256 or "",
-            source=self.source,
+            posted_date_fallback=self.posted_date.replace(tzinfo=UTC) if self.posted_date else None,
         )
+        if len(events) != 1:
+            return None
+        normalized = events[0]
+        if self.key != normalized.key and not self.key.startswith(f"{normalized.key}#"):
+            return None
+        normalized = replace(normalized, key=self.key, fingerprint=self.fingerprint or "")
+        if _content_sha256(normalized) != self.content_sha256:
+            return None
+        return normalized
 
     # ------------------------------------------------------------------------------------------
     # Planning and documents (batched)
     # ------------------------------------------------------------------------------------------
 
     def _amazon_sp_process(self, run=None):
-        """Plan the events and make their documents: one ``create`` and one ``action_post``
-        for the whole batch. Returns the counters added to ``run``."""
+        """Plan the events and make their documents (amazon.sp.service.documents): one
+        ``create`` and one ``action_post`` per company. Returns the counters added to ``run``."""
         counts = dict.fromkeys(
             ("events_posted", "events_draft", "events_to_review", "events_error"), 0
         )
@@ -377,9 +434,9 @@ class AmazonSpEvent(models.Model):
         for company in events.company_id:
             company_events = events.filtered(lambda ev, c=company: ev.company_id == c)
             company._amazon_sp_ensure_setup()
-            builder = _DocumentBuilder(company_events.with_company(company), run)
-            builder.build()
-            for key, value in builder.counts.items():
+            company_events = company_events.with_company(company)
+            built = company_events.env["amazon.sp.service.documents"]._build(company_events, run)
+            for key, value in built.items():
                 counts[key] += value
         if run:
             run._add(**counts)
@@ -508,498 +565,3 @@ class AmazonSpEvent(models.Model):
             event.write({"state": "ignored", "ignore_reason": reason})
             event.message_post(body=self.env._("Ignored: %(reason)s", reason=reason))
         return {"type": "ir.actions.act_window_close"}
-
-
-class _DocumentBuilder:
-    """Turns a batch of events of one company into documents (one create, one post)."""
-
-    def __init__(self, events, run):
-        self.events = events
-        self.env = events.env
-        self.company = self.env.company
-        self.run = run
-        self.counts = dict.fromkeys(
-            ("events_posted", "events_draft", "events_to_review", "events_error"), 0
-        )
-        self.mappings = {}
-        self.settings = {}
-        self.rates = {}
-        self.product_by_sku = {}
-        self.invoices = {}
-        self.tax_candidates = None
-
-    # -- helpers -------------------------------------------------------------------------------
-
-    def _mapping(self, marketplace):
-        if marketplace.id not in self.mappings:
-            self.mappings[marketplace.id] = self.env["amazon.sp.amount.mapping"]._amazon_sp_mapping(
-                self.company, marketplace
-            )
-        return self.mappings[marketplace.id]
-
-    def _settings(self, marketplace):
-        if marketplace.id not in self.settings:
-            self.settings[marketplace.id] = marketplace.with_company(
-                self.company
-            )._amazon_sp_settings()
-        return self.settings[marketplace.id]
-
-    def _prefetch(self, events):
-        skus = {line.sku for line in events.line_ids if line.sku}
-        if skus:
-            products = self.env["product.product"].search(
-                [
-                    ("default_code", "in", list(skus)),
-                    ("company_id", "in", (False, self.company.id)),
-                ]
-            )
-            for product in products:
-                self.product_by_sku.setdefault(product.default_code, product)
-        order_ids = {ev.amazon_order_id for ev in events if ev.amazon_order_id}
-        if order_ids:
-            invoices = self.env["account.move"].search(
-                [
-                    ("company_id", "=", self.company.id),
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                    "|",
-                    ("amazon_order_id", "in", list(order_ids)),
-                    ("ref", "in", list(order_ids)),
-                ],
-                order="id",
-            )
-            for invoice in invoices:
-                self.invoices.setdefault(invoice.amazon_order_id or invoice.ref, invoice)
-
-    def _rate(self, currency, date):
-        key = (currency.id, date)
-        if key not in self.rates:
-            company_currency = self.company.currency_id
-            if currency == company_currency:
-                self.rates[key] = Decimal(1)
-            else:
-                self.rates[key] = Decimal(
-                    str(
-                        self.env["res.currency"]._get_conversion_rate(
-                            currency, company_currency, self.company, date
-                        )
-                    )
-                )
-        return self.rates[key]
-
-    def _balance(self, amount, currency, date):
-        company_currency = self.company.currency_id
-        quantum = Decimal(1).scaleb(-company_currency.decimal_places)
-        return (amount * self._rate(currency, date)).quantize(quantum)
-
-    def _sale_taxes(self):
-        if self.tax_candidates is None:
-            self.tax_candidates = self.env["account.tax"].search(
-                [
-                    ("company_id", "=", self.company.id),
-                    ("type_tax_use", "=", "sale"),
-                    ("amount_type", "=", "percent"),
-                    ("amount", ">", 0),
-                ],
-                order="sequence, id",
-            )
-        return self.tax_candidates
-
-    @staticmethod
-    def _tax_of(tax, base, tax_amount, quantum):
-        """The tax Odoo computes on a line whose price is ``base`` (price-excluded tax) or
-        ``base + tax_amount`` (price-included tax), rounded half-up like Odoo."""
-        rate = Decimal(str(tax.amount)) / 100
-        if tax.price_include:
-            gross = base + tax_amount
-            return (gross * rate / (1 + rate)).quantize(quantum, rounding=ROUND_HALF_UP)
-        return (base * rate).quantize(quantum, rounding=ROUND_HALF_UP)
-
-    def _pick_tax(self, settings, marketplace, invoice_taxes, base, tax_amount, quantum):
-        """A sale tax that reproduces Amazon's tax on this line to the cent, or None."""
-        if settings["tax"]:
-            candidates = settings["tax"]
-        else:
-            country = marketplace.country_id
-            others = self._sale_taxes() - invoice_taxes
-            candidates = (
-                invoice_taxes.filtered(lambda t: t.amount_type == "percent")
-                + others.filtered(lambda t: country and t.country_id == country)
-                + others.filtered(lambda t: not country or t.country_id != country)
-            )
-        for tax in candidates:
-            if self._tax_of(tax, base, tax_amount, quantum) == tax_amount:
-                return tax
-        return None
-
-    # -- main ----------------------------------------------------------------------------------
-
-    def build(self):
-        events = self.events
-        self._prefetch(events)
-        Move = self.env["account.move"].with_company(self.company)
-        vals_list = []
-        owners = []  # event of each vals
-        plans = {}
-        skip_threshold = self.env.context.get("amazon_sp_skip_threshold")
-        for event in events:
-            try:
-                result = self._plan(event)
-            except (ValueError, ArithmeticError) as exc:
-                _logger.info("Amazon event %s cannot be planned: %s", event.id, exc)
-                event._amazon_sp_set_review(False, str(exc), state="error")
-                self.counts["events_error"] += 1
-                continue
-            if result is None:
-                continue
-            plans[event.id] = result
-            docs_vals = self._documents_vals(event, result)
-            if docs_vals is None:
-                continue
-            vals_list += docs_vals
-            owners += [event] * len(docs_vals)
-        if not vals_list:
-            return
-        moves = self._create(Move, vals_list, owners)
-        by_event = defaultdict(lambda: self.env["account.move"])
-        for move, event in zip(moves, owners, strict=True):
-            if move:
-                by_event[event.id] |= move
-        to_post = self.env["account.move"]
-        posted_events = []
-        bad_moves = self.env["account.move"]
-        for event in events:
-            event_moves = by_event.get(event.id)
-            if not event_moves:
-                continue
-            problem = self._check(event, event_moves, plans[event.id])
-            if problem:
-                reason, message = problem
-                bad_moves |= event_moves
-                event._amazon_sp_set_review(reason, message)
-                self.counts["events_to_review"] += 1
-                continue
-            settings = self._settings(event.marketplace_id)
-            threshold = settings["threshold"]
-            if threshold and not skip_threshold and abs(event.amount_total) > threshold:
-                event._amazon_sp_set_review(
-                    "threshold",
-                    self.env._(
-                        "Net amount %(amount)s %(currency)s is above the review threshold "
-                        "%(threshold)s: the documents wait as drafts.",
-                        amount=abs(event.amount_total),
-                        currency=event.currency_id.name,
-                        threshold=threshold,
-                    ),
-                )
-                self.counts["events_to_review"] += 1
-            elif not settings["post"]:
-                event.write({"state": "ready", "review_reason": False, "review_message": False})
-                self.counts["events_draft"] += 1
-            else:
-                to_post |= event_moves
-                posted_events.append(event)
-        if bad_moves:
-            bad_moves.with_context(force_delete=True).unlink()
-        self._post(to_post, posted_events)
-
-    def _plan(self, event):
-        """PlanResult, or None when the event went to review/error."""
-        from ..domain.plan import plan_event
-
-        if not event.line_ids and event.state == "error":
-            return None
-        marketplace = event.marketplace_id
-        result = plan_event(
-            event._amazon_sp_normalized(),
-            self._mapping(marketplace),
-            event.currency_id.decimal_places,
-        )
-        if result.unmapped:
-            unmapped = {t.lower() for t in result.unmapped}
-            event.line_ids.filtered(lambda ln: ln.amount_type.lower() in unmapped).write(
-                {"is_unmapped": True}
-            )
-            event._amazon_sp_set_review("unmapped", "\n".join(result.review_reasons))
-            self.counts["events_to_review"] += 1
-            return None
-        if result.review_reasons:
-            event._amazon_sp_set_review("plan", "\n".join(result.review_reasons))
-            self.counts["events_to_review"] += 1
-            return None
-        return result
-
-    def _documents_vals(self, event, result):
-        company = self.company
-        settings = self._settings(event.marketplace_id)
-        currency = event.currency_id
-        quantum = Decimal(1).scaleb(-currency.decimal_places)
-        invoice = self.invoices.get(event.amazon_order_id) if event.amazon_order_id else None
-        vals_list = []
-        common = {
-            "journal_id": company.amazon_sp_journal_id.id,
-            "currency_id": currency.id,
-            "date": event.date,
-            "amazon_order_id": event.amazon_order_id or False,
-            "amazon_marketplace_id": event.marketplace_id.id or False,
-            "amazon_event_type": event.event_type,
-            "amazon_event_ids": [Command.set(event.ids)],
-        }
-        label = dict(EVENT_TYPE_SELECTION).get(event.event_type, "")
-        ref = f"Amazon {label} {event.amazon_order_id or ''}".strip()
-        for doc in result.documents:
-            if doc.kind == "credit_note":
-                partner = invoice.partner_id if invoice else settings["partner"]
-                lines = []
-                for pl in doc.lines:
-                    line_vals = self._credit_line_vals(
-                        pl, settings, event.marketplace_id, invoice, quantum
-                    )
-                    if isinstance(line_vals, tuple):  # (reason, message)
-                        event._amazon_sp_set_review(*line_vals)
-                        self.counts["events_to_review"] += 1
-                        return None
-                    lines.append(Command.create(line_vals))
-                vals_list.append(
-                    {
-                        **common,
-                        "move_type": "out_refund",
-                        "partner_id": partner.id,
-                        "invoice_date": event.date,
-                        "fiscal_position_id": False,
-                        "ref": ref,
-                        "invoice_origin": event.amazon_order_id or False,
-                        "reversed_entry_id": invoice.id if invoice else False,
-                        "invoice_line_ids": lines,
-                    }
-                )
-            else:
-                lines = []
-                total_balance = Decimal(0)
-                for pl in doc.lines:
-                    balance = self._balance(pl.amount, currency, event.date)
-                    total_balance += balance
-                    lines.append(
-                        Command.create(
-                            {
-                                "name": pl.label or pl.amount_types[0],
-                                "account_id": pl.account_ref,
-                                "partner_id": company.amazon_sp_partner_id.id,
-                                "currency_id": currency.id,
-                                "amount_currency": float(pl.amount),
-                                "balance": float(balance),
-                            }
-                        )
-                    )
-                lines.append(
-                    Command.create(
-                        {
-                            "name": self.env._("Amazon clearing"),
-                            "account_id": company.amazon_sp_clearing_account_id.id,
-                            "partner_id": company.amazon_sp_partner_id.id,
-                            "currency_id": currency.id,
-                            "amount_currency": float(doc.clearing_amount),
-                            "balance": float(-total_balance),
-                        }
-                    )
-                )
-                vals_list.append(
-                    {
-                        **common,
-                        "move_type": "entry",
-                        "ref": f"{ref} ({doc.kind})",
-                        "line_ids": lines,
-                    }
-                )
-        return vals_list
-
-    def _credit_line_vals(self, pl, settings, marketplace, invoice, quantum):
-        product = self.env["product.product"]
-        if pl.kind == "product":
-            product = self.product_by_sku.get(pl.sku) if pl.sku else None
-            if not product and pl.product_ref:
-                product = self.env["product.product"].browse(pl.product_ref)
-            product = product or self.company.amazon_sp_refund_product_id
-        taxes = self.env["account.tax"]
-        if pl.tax_amount and settings["seller_tax"] == "none":
-            # Not registered for the tax: what the buyer got back is all price.
-            pl = replace(pl, amount=pl.amount + pl.tax_amount, tax_amount=Decimal(0))
-        if pl.tax_amount:
-            invoice_taxes = self.env["account.tax"]
-            if invoice and product:
-                invoice_taxes = invoice.invoice_line_ids.filtered(
-                    lambda ln: ln.product_id == product
-                ).tax_ids
-            taxes = self._pick_tax(
-                settings, marketplace, invoice_taxes, pl.amount, pl.tax_amount, quantum
-            )
-            if not taxes:
-                rate = (
-                    (pl.tax_amount / pl.amount * 100).quantize(Decimal("0.01")) if pl.amount else 0
-                )
-                tried = settings["tax"]
-                if tried:
-                    odoo = self._tax_of(tried, pl.amount, pl.tax_amount, quantum)
-                    diff = pl.tax_amount - odoo
-                    message = self.env._(
-                        "%(label)s: Amazon's tax is %(amazon)s on %(base)s; %(tax)s gives "
-                        "%(odoo)s (difference %(diff)s).",
-                        label=pl.label,
-                        amazon=pl.tax_amount,
-                        base=pl.amount,
-                        tax=tried.name,
-                        odoo=odoo,
-                        diff=diff,
-                    )
-                else:
-                    message = self.env._(
-                        "%(label)s: Amazon's tax is %(amazon)s on %(base)s (about %(rate)s%%); no "
-                        "sale tax of the company gives that amount to the cent. Set the "
-                        "marketplace's seller tax.",
-                        label=pl.label,
-                        amazon=pl.tax_amount,
-                        base=pl.amount,
-                        rate=rate,
-                    )
-                return ("tax", message)
-        amount = pl.amount + pl.tax_amount if taxes.price_include else pl.amount
-        quantity = pl.quantity if pl.quantity and pl.quantity > 0 else Decimal(1)
-        price = amount / quantity
-        if price != price.quantize(quantum):
-            quantity, price = Decimal(1), amount
-        vals = {
-            "name": pl.label or (pl.amount_types[0] if pl.amount_types else "Amazon"),
-            "quantity": float(quantity),
-            "price_unit": float(price),
-            "tax_ids": [Command.set(taxes.ids)],
-        }
-        if product:
-            vals["product_id"] = product.id
-            if product == self.company.amazon_sp_refund_product_id and pl.account_ref:
-                vals["account_id"] = pl.account_ref
-        elif pl.account_ref:
-            vals["account_id"] = pl.account_ref
-        return vals
-
-    def _create(self, Move, vals_list, owners):
-        """One create for the batch; if it fails, event by event (the failing ones in error)."""
-        try:
-            with self.env.cr.savepoint():
-                moves = Move.create(vals_list)
-                self._set_clearing(moves)
-            return list(moves)
-        except (UserError, ValueError) as exc:
-            _logger.info("Batch create failed (%s); creating event by event", exc)
-        result = []
-        index = 0
-        while index < len(vals_list):
-            event = owners[index]
-            end = index
-            while end < len(vals_list) and owners[end] == event:
-                end += 1
-            try:
-                with self.env.cr.savepoint():
-                    moves = Move.create(vals_list[index:end])
-                    self._set_clearing(moves)
-                result += list(moves)
-            except (UserError, ValueError) as exc:
-                event._amazon_sp_set_review(False, str(exc), state="error")
-                self.counts["events_error"] += 1
-                result += [None] * (end - index)
-            index = end
-        return result
-
-    def _set_clearing(self, moves):
-        """The receivable line of the credit notes goes to the Amazon clearing account."""
-        term_lines = moves.line_ids.filtered(lambda ln: ln.display_type == "payment_term")
-        clearing = self.company.amazon_sp_clearing_account_id
-        wrong = term_lines.filtered(lambda ln: ln.account_id != clearing)
-        if wrong:
-            wrong.write({"account_id": clearing.id})
-
-    def _check(self, event, moves, result):
-        """Every cent, on the created moves: (reason, message) or None."""
-        currency = event.currency_id
-        clearing = self.company.amazon_sp_clearing_account_id
-        moved = sum(
-            moves.line_ids.filtered(lambda ln: ln.account_id == clearing).mapped("amount_currency")
-        )
-        planned_tax = sum(
-            (pl.tax_amount for doc in result.documents for pl in doc.lines), Decimal(0)
-        )
-        if self._settings(event.marketplace_id)["seller_tax"] == "none":
-            planned_tax = Decimal(0)
-        refunds = moves.filtered(lambda m: m.move_type == "out_refund")
-        if refunds:
-            odoo_tax = Decimal(str(sum(refunds.mapped("amount_tax")))).quantize(
-                Decimal(1).scaleb(-currency.decimal_places)
-            )
-            if odoo_tax != planned_tax:
-                return (
-                    "tax",
-                    self.env._(
-                        "Odoo computes tax %(odoo)s, Amazon's tax is %(amazon)s: difference "
-                        "%(diff)s.",
-                        odoo=odoo_tax,
-                        amazon=planned_tax,
-                        diff=planned_tax - odoo_tax,
-                    ),
-                )
-        if currency.compare_amounts(moved, event.amount_total) != 0:
-            return (
-                "balance",
-                self.env._(
-                    "The documents move the Amazon clearing account by %(moved)s, the event's net "
-                    "amount is %(total)s %(currency)s.",
-                    moved=currency.round(moved),
-                    total=event.amount_total,
-                    currency=currency.name,
-                ),
-            )
-        return None
-
-    def _post(self, moves, events):
-        if not moves:
-            return
-        who = "cron" if self.run and self.run.trigger == "cron" else self.env.user.name
-        done = []
-        try:
-            with self.env.cr.savepoint():
-                moves.action_post()
-            done = events
-        except UserError as exc:
-            _logger.info("Batch post failed (%s); posting event by event", exc)
-            for event in events:
-                try:
-                    with self.env.cr.savepoint():
-                        event.move_ids.filtered(lambda m: m.state == "draft").action_post()
-                    done.append(event)
-                except UserError as err:
-                    event._amazon_sp_set_review("posting", str(err))
-                    self.counts["events_to_review"] += 1
-        if done:
-            self._note_moved_dates(self.env["amazon.sp.event"].union(*done))
-            self.env["amazon.sp.event"].union(*done).write(
-                {
-                    "state": "posted",
-                    "review_reason": False,
-                    "review_message": False,
-                    "processed_by": who,
-                    "processed_run_id": self.run.id if self.run else False,
-                }
-            )
-            self.counts["events_posted"] += len(done)
-
-    def _note_moved_dates(self, events):
-        """Odoo moves a document dated in a locked period to the first open date: say so."""
-        for event in events:
-            for move in event.move_ids:
-                if move.state == "posted" and event.date and move.date != event.date:
-                    move.message_post(
-                        body=self.env._(
-                            "Amazon posted this on %(posted)s, in a locked period: the document "
-                            "is dated %(date)s, the first open date.",
-                            posted=event.date,
-                            date=move.date,
-                        )
-                    )

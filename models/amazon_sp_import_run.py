@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..domain import sources
+
 # ClientStats attributes copied on the run (spapi.client.ClientStats.as_dict()).
 STAT_FIELDS = {
     "calls": "api_calls",
@@ -29,9 +31,7 @@ class AmazonSpImportRun(models.Model):
         default="manual",
         required=True,
     )
-    finances_api = fields.Selection(
-        [("2024-06-19", "2024-06-19"), ("v0", "v0")], string="Finances API"
-    )
+    finances_api = fields.Selection(sources.selection(), string="Finances API")
     state = fields.Selection(
         [("running", "Running"), ("done", "Done"), ("partial", "More to do"), ("failed", "Failed")],
         default="running",

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..domain import sources
+
 
 class AmazonSpSyncCursor(models.Model):
     """Where the pull of one account × marketplace × Finances API stands.
@@ -20,12 +22,9 @@ class AmazonSpSyncCursor(models.Model):
     marketplace_id = fields.Many2one(
         "amazon.sp.marketplace",
         ondelete="cascade",
-        help="Empty for Finances v0, which lists all marketplaces of the account together.",
+        help="Empty when the Finances API lists all marketplaces of the account together (v0).",
     )
-    finances_api = fields.Selection(
-        [("2024-06-19", "2024-06-19 (listTransactions)"), ("v0", "v0 (listFinancialEvents)")],
-        required=True,
-    )
+    finances_api = fields.Selection(sources.selection(), string="Finances API", required=True)
     done_until = fields.Datetime(help="Everything posted before this date was read.")
     window_start = fields.Datetime()
     window_end = fields.Datetime()

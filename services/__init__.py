@@ -1,4 +1,5 @@
-from . import import_shim
+from . import importer
+from . import documents
 from . import settlement
 from . import settlement_report
 from . import check

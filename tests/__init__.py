@@ -8,5 +8,6 @@ from . import test_import_refunds
 from . import test_import_pull
 from . import test_import_review
 from . import test_import_apis
+from . import test_import_stored
 from . import test_settlement
 from . import test_reconcile_review

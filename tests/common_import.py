@@ -1,5 +1,7 @@
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from unittest.mock import patch
 
 from odoo import Command
 
@@ -27,6 +29,15 @@ def D(value):
     return Decimal(str(value))
 
 
+@contextmanager
+def client_options(env, **options):
+    """Every SP-API client built in the block gets ``options`` (the account's
+    ``_amazon_sp_client_options`` hook, patched)."""
+    Account = type(env["amazon.sp.account"])
+    with patch.object(Account, "_amazon_sp_client_options", lambda account: dict(options)):
+        yield
+
+
 class AmazonImportCommon(AmazonSpTestMixin, AccountTestInvoicingCommon):
     """A company, one emulator per class with a hand-made dataset, and seller accounts."""
 
@@ -52,6 +63,8 @@ class AmazonImportCommon(AmazonSpTestMixin, AccountTestInvoicingCommon):
             dataset=cls.dataset, rate_scale=1000.0, page_size_v2024=cls.page_size
         ).start()
         cls.addClassCleanup(cls.emu.stop)
+        # The clients of the class never sleep and use the emulator's scaled rate limits.
+        cls.enterClassContext(client_options(cls.env, **CLIENT_KWARGS))
         # A VAT-registered seller has its sale taxes; refunds find the one giving Amazon's VAT.
         tax_vals = {
             "type_tax_use": "sale",
@@ -99,12 +112,8 @@ class AmazonImportCommon(AmazonSpTestMixin, AccountTestInvoicingCommon):
             }
         )
 
-    @staticmethod
-    def _ctx(records):
-        return records.with_context(amazon_sp_client_kwargs=CLIENT_KWARGS)
-
     def _sync(self, account, **kwargs):
-        return self._ctx(account)._amazon_sp_sync(**kwargs)
+        return account.env["amazon.sp.service.import"]._sync(account, **kwargs)
 
     def _refund(self, marketplace="US", days_ago=3, **kwargs):
         """A refund (or claim/chargeback) posted ``days_ago`` days ago in the emulator."""

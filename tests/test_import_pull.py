@@ -3,8 +3,6 @@ from unittest.mock import patch
 
 from odoo.tests import Form, tagged
 
-from odoo.addons.account_amazon_refund.models.amazon_sp_account_sync import AmazonSpAccount
-
 from .common_import import AmazonImportCommon
 
 
@@ -50,7 +48,7 @@ class TestImportPull(AmazonImportCommon):
         )
         # An overlapping range through the wizard: known too.
         wizard = Form(
-            self._ctx(self.env["amazon.sp.import"]).with_context(
+            self.env["amazon.sp.import"].with_context(
                 active_model="amazon.sp.account", active_id=self.account.id
             )
         )
@@ -79,19 +77,20 @@ class TestImportPull(AmazonImportCommon):
         self.assertEqual(event.state, "posted")
 
     def test_killed_mid_pagination_resumes(self):
-        original = AmazonSpAccount._amazon_sp_stage_page
+        Importer = type(self.env["amazon.sp.service.import"])
+        original = Importer._stage_page
         pages = []
 
-        def stage_then_die(account, run, api_name, page):
+        def stage_then_die(importer, account, run, source, page, **kwargs):
             if len(pages) == 2:
                 raise Killed()
             pages.append(page)
-            return original(account, run, api_name, page)
+            return original(importer, account, run, source, page, **kwargs)
 
         killed = False
         # Not assertRaises: Odoo's rolls back to a savepoint, and what was done before the
         # kill (committed page by page in production) must stay.
-        with patch.object(AmazonSpAccount, "_amazon_sp_stage_page", stage_then_die):
+        with patch.object(Importer, "_stage_page", stage_then_die):
             try:
                 self._sync(self.account)
             except Killed:
@@ -124,7 +123,7 @@ class TestImportPull(AmazonImportCommon):
 
     def test_failure_is_recorded(self):
         self.emu.inject("server_error", count=None, operation="listTransactions")
-        run = self._ctx(self.account)._amazon_sp_sync(trigger="cron")
+        run = self._sync(self.account, trigger="cron")
         self.assertEqual(run.state, "failed")
         self.assertTrue(run.error)
         self.assertFalse(self._events(self.account))
@@ -132,7 +131,7 @@ class TestImportPull(AmazonImportCommon):
     def test_wizard_one_order(self):
         target = self.refunds[4]
         wizard = Form(
-            self._ctx(self.env["amazon.sp.import"]).with_context(
+            self.env["amazon.sp.import"].with_context(
                 active_model="amazon.sp.account", active_id=self.account.id
             )
         )
@@ -154,15 +153,13 @@ class TestImportPull(AmazonImportCommon):
 
     def test_cron_bounded_batches(self):
         self.account.sudo().state = "linked"
-        with patch(
-            "odoo.addons.account_amazon_refund.models.amazon_sp_account_sync.CRON_MAX_PAGES", 2
-        ):
-            self._ctx(self.env["amazon.sp.account"])._cron_amazon_sp_sync()
+        with patch("odoo.addons.account_amazon_refund.services.importer.CRON_MAX_PAGES", 2):
+            self.env["amazon.sp.account"]._cron_amazon_sp_sync()
         Run = self.env["amazon.sp.import.run"]
         run = Run.search([("account_id", "=", self.account.id)], limit=1)
         self.assertEqual(run.state, "partial")
         self.assertEqual(run.pages, 2)
-        self._ctx(self.env["amazon.sp.account"])._cron_amazon_sp_sync()
+        self.env["amazon.sp.account"]._cron_amazon_sp_sync()
         self.assertEqual(len(self._events(self.account)), 10)
         last = Run.search([("account_id", "=", self.account.id)], limit=1)
         self.assertEqual(last.state, "done")
@@ -173,7 +170,7 @@ class TestImportPull(AmazonImportCommon):
         account = self._import_account("na", self.marketplace_us, company_id=other.id)
         account.sudo().state = "linked"
         self.account.sudo().refresh_token = False  # only the other company's account runs
-        self._ctx(self.env["amazon.sp.account"])._cron_amazon_sp_sync()
+        self.env["amazon.sp.account"]._cron_amazon_sp_sync()
         events = self._events(account)
         self.assertEqual(len(events), 10)
         self.assertEqual(set(events.mapped("state")), {"posted"})

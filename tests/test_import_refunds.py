@@ -32,7 +32,7 @@ class TestImportRefunds(AmazonImportCommon):
 
     def test_multi_marketplace_posts_to_the_cent(self):
         accounts = self.account_na | self.account_eu | self.account_fe
-        action = self._ctx(accounts).action_sync()
+        action = accounts.action_sync()
         runs = self.env["amazon.sp.import.run"].search(action["domain"])
         self.assertEqual(runs.account_id, accounts)
         self.assertEqual(set(runs.mapped("state")), {"done"})

@@ -40,11 +40,12 @@ class AmazonSpImport(models.TransientModel):
 
     def action_import(self):
         self.ensure_one()
+        importer = self.env["amazon.sp.service.import"]
         if self.mode == "order":
             order_id = (self.amazon_order_id or "").strip()
             if not order_id:
                 raise UserError(self.env._("Enter the Amazon order id."))
-            run = self.account_id._amazon_sp_sync(trigger="wizard", order_id=order_id)
+            run = importer._sync(self.account_id, trigger="wizard", order_id=order_id)
         else:
             if not self.date_from:
                 raise UserError(self.env._("Enter the first date."))
@@ -56,8 +57,8 @@ class AmazonSpImport(models.TransientModel):
                 if self.date_to
                 else None
             )
-            run = self.account_id._amazon_sp_sync(
-                trigger="wizard", date_from=date_from, date_to=date_to
+            run = importer._sync(
+                self.account_id, trigger="wizard", date_from=date_from, date_to=date_to
             )
         return {
             "type": "ir.actions.act_window",

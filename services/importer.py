@@ -1,0 +1,428 @@
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+from ..domain.sources import get_source
+from ..spapi.exceptions import SpApiError
+
+_logger = logging.getLogger(__name__)
+
+# Amazon refuses dates less than 2 minutes before the request: keep one more minute of margin.
+LATEST_DELAY = timedelta(minutes=3)
+# Windows more than 180 days wide come back empty: read long ranges in chunks.
+CHUNK = timedelta(days=30)
+# Shortest window worth a call.
+MIN_WINDOW = timedelta(minutes=1)
+# Default first window when the account has no sync_from.
+DEFAULT_HISTORY = timedelta(days=30)
+# Events planned and turned into documents per batch (one create, one action_post).
+PROCESS_BATCH = 500
+# Pages read per account and scheduled run before it re-arms itself.
+CRON_MAX_PAGES = 100
+# Event batches processed per account and scheduled run.
+CRON_MAX_BATCHES = 10
+
+
+class AmazonSpServiceImport(models.AbstractModel):
+    """The import of an Amazon seller account: pull the Finances pages (from the cursors, a
+    date range or one order), stage their events, then plan and post them in batches.
+
+    Every method takes the account it works on first. Amazon is read only through the account's
+    :class:`~..domain.sources.FinancesSource`. Extensions inherit this model
+    (``_inherit = "amazon.sp.service.import"``) and override a step with ``super()``.
+    """
+
+    _name = "amazon.sp.service.import"
+    _description = "Amazon Import Service"
+
+    # ------------------------------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------------------------------
+
+    def _sync(
+        self,
+        account,
+        trigger="manual",
+        date_from=None,
+        date_to=None,
+        order_id=None,
+        max_pages=None,
+        max_batches=None,
+        settlements_only=False,
+    ):
+        """Pull (from the cursors, a date range or one order), stage, then process; after a
+        complete pull from the cursors, refresh the settlements (``settlements_only``: only that).
+
+        Returns the import run. Scheduled runs record a failure on the run and return; runs
+        started by a user record it and raise a UserError.
+        """
+        account.ensure_one()
+        if self.env.company != account.company_id or account.env.company != account.company_id:
+            # The scheduled action runs in its user's company: work in the account's.
+            company = account.company_id
+            return self.with_company(company)._sync(
+                account.with_company(company),
+                trigger=trigger,
+                date_from=date_from,
+                date_to=date_to,
+                order_id=order_id,
+                max_pages=max_pages,
+                max_batches=max_batches,
+                settlements_only=settlements_only,
+            )
+        account.company_id._amazon_sp_ensure_setup()
+        marketplaces = account._amazon_sp_enabled_marketplaces()
+        run = self.env["amazon.sp.import.run"].create(
+            {
+                "account_id": account.id,
+                "trigger": trigger,
+                "finances_api": account.finances_api,
+                "amazon_order_id": order_id,
+                "marketplace_names": ", ".join(marketplaces.mapped("name")),
+            }
+        )
+        self._commit()
+        started = time.monotonic()
+        client = None
+        more = False
+        try:
+            client = account._get_spapi_client()
+            budget = {"pages": max_pages}
+            if not settlements_only:
+                if order_id:
+                    self._pull_order(account, run, client, order_id)
+                elif date_from:
+                    self._pull_range(account, run, client, date_from, date_to, budget)
+                else:
+                    more = self._pull_cursors(account, run, client, budget)
+            more = self._process_pending(account, run, max_batches=max_batches) or more
+            if settlements_only or not (order_id or date_from or more):
+                self.env["amazon.sp.service.settlement"]._sync_settlements(account, run, client)
+        except (SpApiError, UserError) as exc:
+            _logger.warning(
+                "Amazon import run %s of account %s failed: %s", run.id, account.id, exc
+            )
+            if self._can_commit():
+                self.env.cr.rollback()
+            run._set_client_stats(getattr(client, "stats", None))
+            run.write(
+                {
+                    "state": "failed",
+                    "error": str(exc),
+                    "date_end": fields.Datetime.now(),
+                    "duration": time.monotonic() - started,
+                }
+            )
+            self._commit()
+            if trigger != "cron":
+                raise UserError(
+                    self.env._("The Amazon import failed: %(error)s", error=str(exc))
+                ) from exc
+            return run
+        run._set_client_stats(getattr(client, "stats", None))
+        run.write(
+            {
+                "state": "partial" if more else "done",
+                "date_end": fields.Datetime.now(),
+                "duration": time.monotonic() - started,
+            }
+        )
+        self._commit()
+        return run
+
+    def _sync_scheduled(self, accounts):
+        """The scheduled import of ``accounts``, in bounded batches: each reads at most
+        CRON_MAX_PAGES pages and processes at most CRON_MAX_BATCHES batches. A failing account
+        is logged and left for the next run. Returns True when one had more to do."""
+        more = False
+        for account in accounts:
+            try:
+                run = self._sync(
+                    account,
+                    trigger="cron",
+                    max_pages=CRON_MAX_PAGES,
+                    max_batches=CRON_MAX_BATCHES,
+                )
+            except Exception:
+                _logger.exception("Amazon import of account %s failed", account.id)
+                if self._can_commit():
+                    self.env.cr.rollback()
+                continue
+            more = more or run.state == "partial"
+        return more
+
+    # ------------------------------------------------------------------------------------------
+    # Time and transactions
+    # ------------------------------------------------------------------------------------------
+
+    def _now(self):
+        """Now, as an aware UTC datetime."""
+        return datetime.now(UTC)
+
+    def _latest(self):
+        """The latest date Amazon accepts as the end of a window."""
+        return (self._now() - LATEST_DELAY).replace(microsecond=0)
+
+    def _start(self, account):
+        """Where the account's first pull starts (aware UTC)."""
+        if account.sync_from:
+            start = fields.Datetime.to_datetime(account.sync_from)
+            return start.replace(tzinfo=UTC) if start.tzinfo is None else start
+        return self._now() - DEFAULT_HISTORY
+
+    def _chunks(self, start, end):
+        """[start, end) cut in CHUNK windows; a remainder shorter than MIN_WINDOW waits for the
+        next run (Amazon refuses empty ranges; the overlap reads it again anyway)."""
+        while end - start >= MIN_WINDOW:
+            stop = min(start + CHUNK, end)
+            yield start, stop
+            start = stop
+
+    def _can_commit(self):
+        """Like account.move._can_commit(): never commit under tests."""
+        return self.env["account.move"]._can_commit()
+
+    def _commit(self):
+        """Commit what was done so far (a page and its cursor go together)."""
+        if self._can_commit():
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    # ------------------------------------------------------------------------------------------
+    # The pull
+    # ------------------------------------------------------------------------------------------
+
+    def _units(self, account):
+        """(marketplace or empty, source) pairs read by the cursors of the account: one per
+        enabled marketplace, or one for all of them when the API lists them together."""
+        source = get_source(account.finances_api)
+        if not source.per_marketplace:
+            return [(self.env["amazon.sp.marketplace"], source)]
+        return [(mp, source) for mp in account._amazon_sp_enabled_marketplaces()]
+
+    def _cursor(self, account, marketplace, source):
+        Cursor = self.env["amazon.sp.sync.cursor"]
+        cursor = Cursor.search(
+            [
+                ("account_id", "=", account.id),
+                ("marketplace_id", "=", marketplace.id or False),
+                ("finances_api", "=", source.name),
+            ],
+            limit=1,
+        )
+        if not cursor:
+            cursor = Cursor.create(
+                {
+                    "account_id": account.id,
+                    "marketplace_id": marketplace.id or False,
+                    "finances_api": source.name,
+                }
+            )
+        return cursor
+
+    def _pull_cursors(self, account, run, client, budget):
+        """Read every unit from its cursor. Returns True when the page budget ran out."""
+        latest = self._latest()
+        overlap = timedelta(days=max(account.overlap_days, 0))
+        run_start = run_end = None
+        for marketplace, source in self._units(account):
+            cursor = self._cursor(account, marketplace, source)
+            windows = []
+            if cursor.next_token and cursor.window_start and cursor.window_end:
+                windows.append(
+                    (
+                        cursor.window_start.replace(tzinfo=UTC),
+                        cursor.window_end.replace(tzinfo=UTC),
+                        cursor.next_token,
+                    )
+                )
+                start = cursor.window_end.replace(tzinfo=UTC)
+            elif cursor.done_until:
+                start = cursor.done_until.replace(tzinfo=UTC) - overlap
+            else:
+                start = self._start(account)
+            windows += [(a, b, None) for a, b in self._chunks(start, latest)]
+            for win_start, win_end, token in windows:
+                run_start = min(run_start or win_start, win_start)
+                run_end = max(run_end or win_end, win_end)
+                run.write(
+                    {
+                        "window_start": run_start.replace(tzinfo=None),
+                        "window_end": run_end.replace(tzinfo=None),
+                    }
+                )
+                finished = self._pull_window(
+                    account,
+                    run,
+                    client,
+                    (marketplace, source),
+                    (win_start, win_end, token),
+                    cursor,
+                    budget,
+                )
+                if not finished:
+                    return True
+        return False
+
+    def _pull_range(self, account, run, client, date_from, date_to, budget):
+        """Wizard: read a date range (cut in chunks) without touching the cursors."""
+        latest = self._latest()
+        start = date_from if date_from.tzinfo else date_from.replace(tzinfo=UTC)
+        end = date_to if date_to and date_to.tzinfo else (date_to or latest).replace(tzinfo=UTC)
+        end = min(end, latest)
+        run.write(
+            {"window_start": start.replace(tzinfo=None), "window_end": end.replace(tzinfo=None)}
+        )
+        for unit in self._units(account):
+            for win_start, win_end in self._chunks(start, end):
+                self._pull_window(
+                    account, run, client, unit, (win_start, win_end, None), None, budget
+                )
+
+    def _pull_window(self, account, run, client, unit, window, cursor, budget):
+        """Read one window (``(start, end, token)``) of one unit (``(marketplace, source)``) page
+        by page; each page and the cursor are committed together.
+
+        Returns False when the page budget ran out before the window was read.
+        """
+        marketplace, source = unit
+        start, end, token = window
+        pages = source.window_pages(
+            client,
+            start,
+            end,
+            marketplace_code=marketplace._amazon_sp_code() if marketplace else None,
+            token=token,
+        )
+        for page in pages:
+            self._stage_page(account, run, source, page)
+            if cursor:
+                cursor.write(
+                    {
+                        "window_start": start.replace(tzinfo=None),
+                        "window_end": end.replace(tzinfo=None),
+                        "next_token": page.next_token or False,
+                        "last_run_id": run.id,
+                    }
+                )
+            self._commit()
+            if budget.get("pages") is not None:
+                budget["pages"] -= 1
+                if budget["pages"] <= 0 and page.next_token:
+                    return False
+        if cursor:
+            cursor.write(
+                {
+                    "done_until": max(
+                        end.replace(tzinfo=None), cursor.done_until or end.replace(tzinfo=None)
+                    ),
+                    "window_start": False,
+                    "window_end": False,
+                    "next_token": False,
+                    "last_run_id": run.id,
+                }
+            )
+            self._commit()
+        return True
+
+    def _pull_order(self, account, run, client, order_id):
+        """Wizard: read the events of one Amazon order."""
+        source = get_source(account.finances_api)
+        for page in source.order_pages(client, order_id):
+            self._stage_page(account, run, source, page)
+            self._commit()
+
+    def _marketplace_resolver(self, account):
+        """For sources whose events name their marketplace only (or not at all):
+        ``resolve(marketplace_name, currency) -> Amazon marketplace id or None`` by name, else
+        by currency."""
+        # Names: every marketplace Odoo knows (events of marketplaces not enabled are then
+        # recognised and left out); currencies: only the enabled ones, where one is unambiguous.
+        by_name = {}
+        by_currency = {}
+        for mp in self.env["amazon.sp.marketplace"].search([]):
+            for name in mp._amazon_sp_names():
+                by_name[name.lower()] = mp._amazon_sp_code()
+        for mp in account._amazon_sp_enabled_marketplaces():
+            currency = mp._amazon_sp_currency_code()
+            if currency:
+                by_currency.setdefault(currency, []).append(mp._amazon_sp_code())
+
+        def resolve(marketplace_name, currency):
+            if marketplace_name and marketplace_name.lower() in by_name:
+                return by_name[marketplace_name.lower()]
+            codes = by_currency.get(currency) or []
+            return codes[0] if len(codes) == 1 else None
+
+        return resolve
+
+    def _stage_page(self, account, run, source, page, group_id=None, group_end=None):
+        """Stage one page read from ``source`` (a :class:`~..domain.sources.FinancesSource`).
+
+        ``group_id``: the page lists one financial event group (its known events that did not
+        know their group learn it); ``group_end`` (aware) dates the events Amazon sends
+        without a date (v0 service fees).
+        """
+        resolver = (
+            self._marketplace_resolver(account) if source.needs_marketplace_resolver else None
+        )
+        events, failures = source.normalize(
+            page.payload or {},
+            marketplace_resolver=resolver,
+            group_id=group_id,
+            posted_date_fallback=group_end,
+        )
+        # Undated events (v0 service fees) cannot be placed in a window: they are staged when
+        # their group closes and is read by group, dated at its end (a stable key).
+        undated = [f for f in failures if f.missing_posted_date]
+        if undated:
+            _logger.info(
+                "Amazon account %s: %s undated event(s) left for their settlement",
+                account.id,
+                len(undated),
+            )
+            failures = [f for f in failures if not f.missing_posted_date]
+        marketplaces = account._amazon_sp_enabled_marketplaces()
+        by_code = {mp._amazon_sp_code(): mp for mp in marketplaces}
+        if source.lists_all_marketplaces:
+            # Keep the marketplaces enabled on the account (and the unresolved events).
+            events = [ev for ev in events if not ev.marketplace_id or ev.marketplace_id in by_code]
+        Event = self.env["amazon.sp.event"]
+        counts, _created = Event._amazon_sp_stage(account, run, events, failures, by_code)
+        counts["pages"] = 1
+        run._add(**counts)
+        if group_id and events:
+            Event.with_context(active_test=False).search(
+                [
+                    ("account_id", "=", account.id),
+                    ("group_id", "=", False),
+                    "|",
+                    ("key", "in", [ev.key for ev in events]),
+                    ("fingerprint", "in", [ev.fingerprint for ev in events if ev.fingerprint]),
+                ]
+            )._amazon_sp_set_group(group_id)
+
+    # ------------------------------------------------------------------------------------------
+    # Processing
+    # ------------------------------------------------------------------------------------------
+
+    def _process_pending(self, account, run, max_batches=None):
+        """Plan and post the account's new events in batches. True when some are left."""
+        Event = self.env["amazon.sp.event"]
+        done = 0
+        while max_batches is None or done < max_batches:
+            events = Event.search(
+                [("account_id", "=", account.id), ("state", "=", "new")],
+                order="posted_date, id",
+                limit=PROCESS_BATCH,
+            )
+            if not events:
+                return False
+            events._amazon_sp_process(run=run)
+            self._commit()
+            done += 1
+        return bool(
+            Event.search_count([("account_id", "=", account.id), ("state", "=", "new")], limit=1)
+        )
