@@ -7,7 +7,6 @@ from . import amazon_sp_event_line
 from . import amazon_sp_import_run
 from . import amazon_sp_amount_mapping
 from . import amazon_sp_sync_cursor
-from . import amazon_sp_account_sync
 from . import account_move
 from . import res_company
 from . import amazon_sp_reconciliation

@@ -13,14 +13,12 @@ AMAZON_ACCOUNT_DEFAULTS = {
     "giftwrap": ("AMZGFT", "Gift wrap income (Amazon)", "income", False),
     "promotion": ("AMZPRO", "Promotions (Amazon)", "income", False),
     "restocking": ("AMZRST", "Restocking fees (Amazon)", "income", False),
-    "goodwill": ("AMZGWL", "Goodwill refunds (Amazon)", "expense", False),
     "fees": ("AMZFEE", "Amazon fees", "expense", False),
     "reimbursement": ("AMZRMB", "Amazon reimbursements", "income_other", False),
     "reimbursement_return": ("AMZRMR", "Amazon return reimbursements", "income_other", False),
     "reimbursement_damage": ("AMZRMD", "Amazon lost/damaged reimbursements", "income_other", False),
     "other_income": ("AMZOIN", "Amazon other income", "income_other", False),
     "reserve": ("AMZRSV", "Amazon reserve", "asset_current", False),
-    "tax": ("AMZTAX", "Marketplace facilitator tax (Amazon)", "liability_current", False),
 }
 AMAZON_ACCOUNT_FALLBACK = ("AMZOTH", "Amazon other", "expense", False)
 
