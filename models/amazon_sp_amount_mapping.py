@@ -267,6 +267,5 @@ class AmazonSpUnmappedType(models.Model):
             "context": {
                 "default_amount_type": self.amount_type,
                 "default_company_id": self.company_id.id,
-                "amazon_sp_retry_on_save": True,
             },
         }
