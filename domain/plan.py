@@ -478,11 +478,11 @@ def _untaxed_charges(ctx, bases):
         principal = item_bases.get("charge/principal")
         if principal is None or not principal[1]:
             continue
-        for kind in ("charge/shippingcharge", "charge/giftwrap"):
-            base = item_bases.get(kind)
+        for kind in ("Charge/ShippingCharge", "Charge/GiftWrap"):
+            base = item_bases.get(kind.lower())
             if base is not None and base[0] and not base[1]:
                 ctx.reasons.append(
-                    f"{kind.split('/', 1)[1].title()} ({ctx.fmt(base[0])}) of {_item_name(item)} "
+                    f"{kind} ({ctx.fmt(base[0])}) of {_item_name(item)} "
                     f"carries no VAT while its principal does ({ctx.fmt(principal[1])} on "
                     f"{ctx.fmt(principal[0])}): Amazon's VAT cannot be reproduced"
                 )
