@@ -252,13 +252,13 @@ def plan_event(event, mapping, currency_decimals=2, *, prices_include_tax=None):
 
     # 3. Withheld tax (marketplace facilitator, low-value goods) must offset the item's tax
     #    charges exactly; then neither reaches the documents (the tax is Amazon's).
-    dropped = _offset_withheld(event, mapped, reasons, fmt)
+    dropped, folded = _offset_withheld(event, mapped, reasons, fmt)
 
     # 4. Ignored types must net to zero.
     _check_ignored(mapped, reasons, fmt)
 
     planned = [(ln, rule) for ln, rule in mapped if id(ln) not in dropped and rule.role != "ignore"]
-    context = _Context(event, mapping, reasons, quantum, prices_include_tax)
+    context = _Context(event, mapping, reasons, quantum, prices_include_tax, folded)
     if event.event_type in ORDER_EVENT_TYPES:
         result.documents.extend(_order_documents(context, planned))
     else:
@@ -275,28 +275,37 @@ def plan_event(event, mapping, currency_decimals=2, *, prices_include_tax=None):
 
 
 def _offset_withheld(event, mapped, reasons, fmt):
-    """Ids of the lines withheld tax offsets (both sides); a review reason per item where it
-    does not offset to the cent."""
+    """Where Amazon withheld the tax of an item: ``(dropped, folded)``, the ids of the lines
+    the withheld tax offsets (both sides) and of the VAT parts of the item's promotions, which
+    are then part of the promotion's price (the VAT is Amazon's, as in v0 where a promotion
+    comes whole). A review reason per item where the withheld tax does not offset to the cent.
+    """
     items = OrderedDict()
     for ln, rule in mapped:
         if rule.role == "withheld_tax" or _charged_tax(event, ln, rule):
             items.setdefault(_item_key(ln), []).append((ln, rule))
-    dropped = set()
+    dropped, folded = set(), set()
     for item_key, pairs in items.items():
         withheld = [ln for ln, rule in pairs if rule.role == "withheld_tax"]
         if not withheld:
             continue
-        taxes = [ln for ln, rule in pairs if rule.role != "withheld_tax"]
+        promotion = [ln for ln, rule in pairs if (_tax_base(rule) or "").startswith("promotion/")]
+        taxes = [ln for ln, rule in pairs if rule.role != "withheld_tax" and ln not in promotion]
         tax_sum = sum((ln.amount for ln in taxes), ZERO)
         withheld_sum = sum((ln.amount for ln in withheld), ZERO)
-        if tax_sum + withheld_sum != 0:
+        promotion_sum = sum((ln.amount for ln in promotion), ZERO)
+        if tax_sum + withheld_sum == 0:
+            folded.update(id(ln) for ln in promotion)
+        elif tax_sum + promotion_sum + withheld_sum == 0:
+            taxes += promotion  # Amazon withheld the VAT net of the promotion's
+        else:
             reasons.append(
                 f"Withheld tax does not offset the tax charges of {_item_name(item_key)}: "
                 f"tax {fmt(tax_sum)}, withheld {fmt(withheld_sum)}, "
                 f"difference {fmt(tax_sum + withheld_sum)}"
             )
         dropped.update(id(ln) for ln in taxes + withheld)
-    return dropped
+    return dropped, folded
 
 
 def _check_ignored(mapped, reasons, fmt):
@@ -310,8 +319,9 @@ def _check_ignored(mapped, reasons, fmt):
 
 
 class _Context:
-    def __init__(self, event, mapping, reasons, quantum, prices_include_tax):
+    def __init__(self, event, mapping, reasons, quantum, prices_include_tax, folded=()):
         self.event = event
+        self.folded = folded
         self.mapping = mapping
         self.reasons = reasons
         self.quantum = quantum
@@ -433,6 +443,9 @@ def _attach_taxes(ctx, taxes, base_of_item, bases):
                 f"Seller tax {ln.amount_type} ({ctx.fmt(ln.amount)}) of "
                 f"{_item_name(_item_key(ln))} has no {named} line to belong to"
             )
+            continue
+        if id(ln) in ctx.folded:
+            group.add(ln.amount_type, credited(ln.amount))
             continue
         group.tax += credited(ln.amount)
         if ln.amount_type not in group.types:

@@ -204,14 +204,15 @@ def default_rules():
         _rule("Charge/SAFE-TReimbursement", "fee", "reimbursement", "SAFE-T reimbursement"),
         # Marketplace facilitator tax (US sales tax, UK/EU VAT) and low-value goods tax: Amazon's,
         # offsets the tax charges of the same item (refunds, retrocharges and their reversals)
-        _rule("TaxWithheld/MarketplaceFacilitatorTax-Principal", "withheld_tax"),
-        _rule("TaxWithheld/MarketplaceFacilitatorTax-Shipping", "withheld_tax"),
-        _rule("TaxWithheld/MarketplaceFacilitatorTax-Giftwrap", "withheld_tax"),
-        _rule("TaxWithheld/MarketplaceFacilitatorTax-Other", "withheld_tax"),
-        _rule("TaxWithheld/MarketplaceFacilitatorVAT-Principal", "withheld_tax"),
-        _rule("TaxWithheld/MarketplaceFacilitatorVAT-Shipping", "withheld_tax"),
-        _rule("TaxWithheld/LowValueGoodsTax-Principal", "withheld_tax"),
-        _rule("TaxWithheld/LowValueGoodsTax-Shipping", "withheld_tax"),
+        *(
+            _rule(f"TaxWithheld/{stem}-{part}", "withheld_tax")
+            for stem in (
+                "MarketplaceFacilitatorTax",
+                "MarketplaceFacilitatorVAT",
+                "LowValueGoodsTax",
+            )
+            for part in ("Principal", "Shipping", "Giftwrap", "Other")
+        ),
         # Promotions (any PromotionType): reversals reduce the credit. Where Amazon writes the
         # VAT part of a promotion apart (2024-06-19 PromoRebates), it is the promotion's tax.
         _rule("Promotion/*", "credit_note", "promotion", "Promotion"),
