@@ -67,12 +67,12 @@ class _Context:
         self.item_fee_types = []
 
     def service_fee_lump(self):
-        """R11: a service fee's bare AmazonFees amount is the fee its description names, else
-        the one fee its items name."""
-        if self.description and _TYPE_NAME_RE.match(self.description):
-            return f"Fee/{self.description}"
+        """R11: a service fee's bare AmazonFees amount is the one fee its items name (v0's
+        FeeType), else the fee its description names when that is a type name."""
         if len(set(self.item_fee_types)) == 1:
             return self.item_fee_types[0]
+        if self.description and _TYPE_NAME_RE.match(self.description):
+            return f"Fee/{self.description}"
         return "Fee/AmazonFees"
 
 

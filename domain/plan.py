@@ -290,7 +290,10 @@ def _offset_withheld(event, mapped, reasons, fmt):
         if not withheld:
             continue
         promotion = [ln for ln, rule in pairs if (_tax_base(rule) or "").startswith("promotion/")]
-        taxes = [ln for ln, rule in pairs if rule.role != "withheld_tax" and ln not in promotion]
+        promotion_ids = {id(ln) for ln in promotion}
+        taxes = [
+            ln for ln, rule in pairs if rule.role != "withheld_tax" and id(ln) not in promotion_ids
+        ]
         tax_sum = sum((ln.amount for ln in taxes), ZERO)
         withheld_sum = sum((ln.amount for ln in withheld), ZERO)
         promotion_sum = sum((ln.amount for ln in promotion), ZERO)
@@ -349,7 +352,8 @@ class _Context:
                 "no fee rule giving its account"
             )
             return None
-        key = ("input_tax", account, ln.amount_type.lower(), ln.sku)
+        sku = None if self.event.event_type in ORDER_EVENT_TYPES else ln.sku
+        key = ("input_tax", account, ln.amount_type.lower(), sku)
         group = groups.get(key)
         if group is None:
             label = rule.label or f"Tax on {fee.split('/', 1)[1]}"

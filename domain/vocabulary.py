@@ -210,8 +210,8 @@ _RETROCHARGE_PATHS = (
     ("Tax", "Retrocharge/Tax"),
 )
 TRANSACTION_PATHS = {"retrocharge": _RETROCHARGE_PATHS, "retrochargereversal": _RETROCHARGE_PATHS}
-# ServiceFee: the bare transaction-level AmazonFees lump is Fee/<description> when the
-# description is a type name (R11: FBAStorageBilling), else the one fee the items name.
+# ServiceFee: the bare transaction-level AmazonFees lump is the one fee the items name (R11:
+# FBAStorageFee), else Fee/<description> when the description is a type name (FBAStorageBilling).
 SERVICE_FEE_LUMP = "AmazonFees"
 # Leaves under no known parent take this category in these transaction types (R12's item
 # breakdowns are null and its transaction-level parent is not known; the emulator sends the

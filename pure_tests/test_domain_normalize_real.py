@@ -93,10 +93,10 @@ def test_2024_vocabulary_table_paths():
 
 def test_2024_items_short_of_the_total_fall_back_to_the_transaction_level():
     events, _ = transactions()
-    # R11's shape: the item shows 1500 of a 23456 storage bill; the description names the fee.
-    assert lines_of(events["TXN-REAL-JP-STORAGE"]) == [("Fee/FBAStorageBilling", D(-23456))]
-    # A description that is not a type name: the one fee the items name.
-    assert lines_of(events["TXN-REAL-JP-STORAGE-2"]) == [("Fee/FBAStorageFee", D(-9000))]
+    # R11's shape: the item shows 1500 of a 23456 storage bill, and names the fee.
+    assert lines_of(events["TXN-REAL-JP-STORAGE"]) == [("Fee/FBAStorageFee", D(-23456))]
+    # No item to name it: the description, when it is a type name.
+    assert lines_of(events["TXN-REAL-JP-STORAGE-2"]) == [("Fee/StorageRenewalBilling", D(-9000))]
     # An item whose breakdowns miss part of its own total: the transaction level, its SKU kept.
     (line,) = events["TXN-REAL-TX-LEVEL"].lines
     assert (line.amount_type, line.amount, line.sku, line.quantity) == (

@@ -241,6 +241,33 @@ def test_withheld_vat_leaves_no_tax_on_the_credit_note():
         assert credit_tax(result) == 0
 
 
+def test_promotion_vat_part_of_an_item_whose_vat_amazon_withheld():
+    lines = [
+        ("Charge/Principal", "-47.92", "BAG", D(1), "1"),
+        ("Charge/Tax", "-9.58", "BAG", D(1), "1"),
+        ("Promotion/OurPriceDiscount", "4.79", "BAG", D(1), "1"),
+        ("Promotion/OurPriceTaxDiscount", "0.96", "BAG", D(1), "1"),
+    ]
+    uk = "A1F83G8C2ARO7P"
+    # Amazon withheld the charged VAT: the promotion's VAT part is Amazon's too, in its price.
+    whole = make_event(
+        [*lines, ("TaxWithheld/MarketplaceFacilitatorVAT-Principal", "9.58", "BAG", D(1), "1")], uk
+    )
+    result = plan_event(whole, MAPPING)
+    assert result.ok and result.clearing_amount == whole.total
+    assert [(ln.amount, ln.tax_amount) for ln in doc(result, "credit_note").lines] == [
+        (D("47.92"), D("0.00")),
+        (D("-5.75"), D("0.00")),
+    ]
+    # Amazon withheld the VAT net of the promotion's: both VAT parts are Amazon's.
+    net = make_event(
+        [*lines, ("TaxWithheld/MarketplaceFacilitatorVAT-Principal", "8.62", "BAG", D(1), "1")], uk
+    )
+    result = plan_event(net, MAPPING)
+    assert result.ok and result.clearing_amount == net.total
+    assert credit_tax(result) == 0
+
+
 @pytest.mark.parametrize(
     ("pairs", "rate"),
     [

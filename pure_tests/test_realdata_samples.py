@@ -216,7 +216,7 @@ def test_r10_se_sale_tree_reads_leaf_by_leaf():
 def test_r11_to_r13_real_2024_shapes():
     (storage,), _ = read(by_name("R11"))
     assert [(ln.amount_type, ln.amount) for ln in storage.lines] == [
-        ("Fee/FBAStorageBilling", D(-12609))
+        ("Fee/FBAStorageFee", D(-12609))
     ]
     (reimbursement,), _ = read(by_name("R12"))
     (line,) = reimbursement.lines
