@@ -46,6 +46,13 @@ def digest_key(kind, order_id, posted_date, lines):
     return "v0:" + _digest(parts)
 
 
+def _fingerprint_type(amount_type):
+    """The VAT Amazon charges on a fee is part of that fee in v0: ``FeeTax/X`` counts as
+    ``Fee/X``, so a service fee gives one fingerprint whichever API read it."""
+    category, _sep, name = amount_type.partition("/")
+    return f"Fee/{name}" if category == "FeeTax" else amount_type
+
+
 def fingerprint(event_type, order_id, posted_date, lines, total):
     """Identity shared by both APIs (the same canonical event gives the same fingerprint).
 
@@ -59,7 +66,7 @@ def fingerprint(event_type, order_id, posted_date, lines, total):
         family = event_type
         ident = [
             order_id or "",
-            sorted({ln.amount_type for ln in lines}),
+            sorted({_fingerprint_type(ln.amount_type) for ln in lines}),
             sorted({ln.sku for ln in lines if ln.sku}),
         ]
     when = ""

@@ -6,9 +6,10 @@ Two readers share one output shape (``doc/event-shapes.md`` is the contract):
 - :func:`normalize_transactions` reads 2024-06-19 ``listTransactions`` transactions.
 
 Every money component becomes a :class:`NormalizedLine` whose ``amount_type`` is
-``"<Category>/<Type>"``. The categories live in :data:`CATEGORIES` and the canonical type
-spellings in :data:`TYPE_NAMES` (compared case-insensitively): real data that differs from the
-emulator's vocabulary is a one-line change there. Unknown names are kept as Amazon spells them
+``"<Category>/<Type>"``. The categories live in :data:`CATEGORIES`, the canonical type spellings
+in :data:`TYPE_NAMES` (compared case-insensitively), the 2024-06-19 leaf paths in
+:data:`BREAKDOWN_PATHS` and the v0 lists in :data:`V0_OTHER_LISTS`: real data that differs is a
+one-line change there. Unknown names are kept as Amazon spells them
 and become unmapped amount types for the planner (the event waits for review; nothing is dropped).
 
 Signs: the normalizer never changes a sign. Amounts stay as Amazon sends them, from the seller's
@@ -20,7 +21,7 @@ A malformed event raises :class:`NormalizationError` inside the reader, which tu
 
 This module only gathers the public names; the code lives in:
 
-- ``domain.vocabulary``: categories, type spellings, event-type tables;
+- ``domain.vocabulary``: categories, type spellings, breakdown paths, v0 lists, event types;
 - ``domain.values``: amounts, quantities, dates, canonical JSON and its digest;
 - ``domain.lines``: the lines of one event being read (one currency);
 - ``domain.identity``: key, fingerprint, numbering of repeats;
@@ -28,7 +29,7 @@ This module only gathers the public names; the code lives in:
 """
 
 from .identity import digest_key, fingerprint
-from .normalize_2024 import normalize_transactions, transaction_event_type
+from .normalize_2024 import normalize_transactions, transaction_event_type, transaction_lines
 from .normalize_v0 import normalize_v0_events
 from .values import (
     canonical_json,
@@ -40,46 +41,57 @@ from .values import (
 )
 from .vocabulary import (
     ADJUSTMENT,
+    BREAKDOWN_PATHS,
     CATEGORIES,
     CHARGE,
     FEE,
+    FEE_TAX,
     FEE_TYPES,
     OTHER,
     PROMOTION,
     REFUND_DESCRIPTIONS,
     RETROCHARGE,
+    SALES_TRANSACTION_TYPES,
     TAX_WITHHELD,
     TRANSACTION_TYPES,
     TYPE_ALIASES,
     TYPE_NAMES,
     V0_ADJUSTMENT_LIST,
     V0_IGNORED_LISTS,
+    V0_OTHER_LISTS,
     V0_RETROCHARGE_LIST,
+    V0_SALES_LISTS,
     V0_SERVICE_FEE_LIST,
     V0_SHIPMENT_LISTS,
     amount_type,
     canonical_type,
     category_for_breakdown,
+    path_amount_type,
     seller_amount,
 )
 
 __all__ = [
     "ADJUSTMENT",
+    "BREAKDOWN_PATHS",
     "CATEGORIES",
     "CHARGE",
     "FEE",
+    "FEE_TAX",
     "FEE_TYPES",
     "OTHER",
     "PROMOTION",
     "REFUND_DESCRIPTIONS",
     "RETROCHARGE",
+    "SALES_TRANSACTION_TYPES",
     "TAX_WITHHELD",
     "TRANSACTION_TYPES",
     "TYPE_ALIASES",
     "TYPE_NAMES",
     "V0_ADJUSTMENT_LIST",
     "V0_IGNORED_LISTS",
+    "V0_OTHER_LISTS",
     "V0_RETROCHARGE_LIST",
+    "V0_SALES_LISTS",
     "V0_SERVICE_FEE_LIST",
     "V0_SHIPMENT_LISTS",
     "amount_type",
@@ -94,7 +106,9 @@ __all__ = [
     "parse_amount",
     "parse_date",
     "parse_quantity",
+    "path_amount_type",
     "raw_sha256",
     "seller_amount",
     "transaction_event_type",
+    "transaction_lines",
 ]

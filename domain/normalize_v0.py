@@ -4,6 +4,7 @@ See ``domain.normalize`` for the shape both readers share.
 """
 
 import logging
+import re
 from datetime import timezone
 
 from .identity import _number_duplicates, digest_key, fingerprint
@@ -18,8 +19,9 @@ from .vocabulary import (
     RETROCHARGE,
     TAX_WITHHELD,
     V0_ADJUSTMENT_LIST,
-    V0_IGNORED_LISTS,
+    V0_OTHER_LISTS,
     V0_RETROCHARGE_LIST,
+    V0_SALES_LISTS,
     V0_SERVICE_FEE_LIST,
     V0_SHIPMENT_LISTS,
 )
@@ -74,12 +76,16 @@ def _reject_sale_amounts(lines, container, tables, where):
 
 def _v0_shipment_event(raw, event_type, list_name):
     lines = _Lines()
-    _reject_sale_amounts(lines, raw, _V0_SALE_LISTS, list_name)
-    if _as_list(raw.get("ShipmentItemList"), "ShipmentItemList"):
-        for item in raw["ShipmentItemList"]:
+    # A chargeback repeats the sale it takes back in the sale lists (Amazon's own example, A01):
+    # only its adjustment lists are its money. Elsewhere money there would be lost: refused.
+    check = event_type != "chargeback"
+    if check:
+        _reject_sale_amounts(lines, raw, _V0_SALE_LISTS, list_name)
+        for item in _as_list(raw.get("ShipmentItemList"), "ShipmentItemList"):
             _reject_sale_amounts(lines, item, _V0_SALE_ITEM_LISTS, "ShipmentItemList")
     for item in _as_list(raw.get("ShipmentItemAdjustmentList"), "ShipmentItemAdjustmentList"):
-        _reject_sale_amounts(lines, item, _V0_SALE_ITEM_LISTS, "ShipmentItemAdjustmentList")
+        if check:
+            _reject_sale_amounts(lines, item, _V0_SALE_ITEM_LISTS, "ShipmentItemAdjustmentList")
         extra = {
             "sku": _text(item.get("SellerSKU")),
             "quantity": parse_quantity(item.get("QuantityShipped")),
@@ -103,12 +109,14 @@ def _v0_shipment_event(raw, event_type, list_name):
 
 
 def _v0_adjustment_event(raw, _event_type, _list_name):
+    """An AdjustmentEvent. Its ``AdjustmentAmount`` or its items' ``TotalAmount`` may be missing
+    (R03 has items only, and no ``PostedDate``: dated like a service fee)."""
     adjustment_type = _text(raw.get("AdjustmentType"))
     if not adjustment_type:
         raise NormalizationError("AdjustmentEvent without AdjustmentType")
-    posted = parse_date(raw.get("PostedDate"))
     lines = _Lines()
-    total = lines.money(raw.get("AdjustmentAmount"), "AdjustmentAmount")
+    amount = raw.get("AdjustmentAmount")
+    total = lines.money(amount, "AdjustmentAmount") if amount is not None else None
     items = _as_list(raw.get("AdjustmentItemList"), "AdjustmentItemList")
     priced = [item for item in items if item.get("TotalAmount") is not None]
     if priced:
@@ -124,18 +132,22 @@ def _v0_adjustment_event(raw, _event_type, _list_name):
                 quantity=parse_quantity(item.get("Quantity")),
                 description=_text(item.get("ProductDescription")),
             )
-        if lines.total() != total:
+        if total is not None and lines.total() != total:
             raise NormalizationError(
                 f"AdjustmentItemList TotalAmounts add up to {lines.total()}, "
                 f"AdjustmentAmount is {total}"
             )
+    elif total is not None:
+        lines.add(ADJUSTMENT, adjustment_type, amount, "AdjustmentAmount")
     else:
-        lines.add(ADJUSTMENT, adjustment_type, raw.get("AdjustmentAmount"), "AdjustmentAmount")
+        raise NormalizationError(
+            "AdjustmentEvent without AdjustmentAmount and without item TotalAmounts"
+        )
     return {
         "event_type": "adjustment",
         "amazon_order_id": None,
         "marketplace_name": None,
-        "posted_date": posted,
+        "posted_date": _optional_date(raw),
         "lines": lines,
         "description": adjustment_type,
     }
@@ -145,7 +157,8 @@ def _v0_service_fee_event(raw, _event_type, _list_name):
     lines = _Lines()
     _fees(lines, raw.get("FeeList"), "FeeList", sku=_text(raw.get("SellerSKU")))
     if not lines.lines:
-        raise NormalizationError("ServiceFeeEvent without FeeList")
+        # R02, R04: real service fee events without FeeList carry no money: nothing to book.
+        return None
     return {
         "event_type": "service_fee",
         "amazon_order_id": _text(raw.get("AmazonOrderId")),
@@ -173,9 +186,9 @@ def _v0_retrocharge_event(raw, _event_type, _list_name):
     }
 
 
-def _optional_date(raw):
-    value = _get(raw, "PostedDate")
-    return parse_date(value) if value else None
+def _optional_date(raw, name="PostedDate"):
+    value = _get(raw, name)
+    return parse_date(value, name) if value else None
 
 
 def _is_money(value):
@@ -226,6 +239,90 @@ def _v0_unknown_event(raw, _event_type, list_name):
     }
 
 
+def _fill(template, context, default):
+    """``Fee/{FeeType}`` with the field of ``context`` (case-insensitive), else ``default``."""
+
+    def field(match):
+        return _text(_get(context, match.group(1))) or default
+
+    return re.sub(r"{(\w+)}", field, template)
+
+
+def _strings(obj):
+    return {key: value for key, value in obj.items() if isinstance(value, str)}
+
+
+def _component_money(component):
+    for name in ("FeeAmount", "ChargeAmount", "PromotionAmount", "Amount"):
+        value = _get(component, name)
+        if value is not None:
+            return value
+    raise NormalizationError(f"component without amount: {sorted(component)}")
+
+
+def _money_field(lines, obj, field, template, context, default, **extra):
+    """The lines of one money field of a listed event (see :class:`V0List`)."""
+    value = _get(obj, field)
+    if value is None:
+        return
+    if _is_money(value):
+        category, type_name = _fill(template, context, default).split("/", 1)
+        lines.add(category, type_name, value, field, **extra)
+        return
+    components = [value] if isinstance(value, dict) else _as_list(value, field)
+    for component in components:
+        if not isinstance(component, dict):
+            raise NormalizationError(f"{field} is not an amount")
+        if "TaxesWithheld" in component:
+            _money_field(lines, component, "TaxesWithheld", template, context, default, **extra)
+            continue
+        own = {**context, **_strings(component)}
+        category, type_name = _fill(template, own, default).split("/", 1)
+        lines.add(category, type_name, _component_money(component), field, **extra)
+
+
+def _v0_listed_event(raw, _event_type, list_name):
+    """An event of one of the other lists of financesV0.json (:data:`V0_OTHER_LISTS`)."""
+    spec = V0_OTHER_LISTS[list_name]
+    lines = _Lines()
+    context = _strings(raw)
+    sku = _text(_get(raw, spec.sku)) if spec.sku else None
+    for field, template in spec.money:
+        _money_field(lines, raw, field, template, context, spec.category, sku=sku)
+    if spec.items:
+        list_field, pairs, sku_field, quantity_field = spec.items
+        for item in _as_list(_get(raw, list_field), list_field):
+            extra = {
+                "sku": _text(_get(item, sku_field)),
+                "quantity": parse_quantity(_get(item, quantity_field)),
+            }
+            own = {**context, **_strings(item)}
+            for field, template in pairs:
+                _money_field(lines, item, field, template, own, spec.category, **extra)
+    total = _get(raw, spec.total) if spec.total else None
+    if total is not None:
+        amount = lines.money(total, spec.total)
+        if not lines.lines:
+            lines.add(spec.category, spec.total, total, spec.total, sku=sku)
+        elif lines.total() != amount:
+            raise NormalizationError(
+                f"the amounts of a {list_name} event add up to {lines.total()}, "
+                f"{spec.total} is {amount}"
+            )
+    return {
+        "event_type": "other",
+        "amazon_order_id": _text(_get(raw, spec.order)) if spec.order else None,
+        "marketplace_name": (
+            _text(_get(raw, spec.marketplace_name)) if spec.marketplace_name else None
+        ),
+        "marketplace_id": _text(_get(raw, spec.marketplace_id)) if spec.marketplace_id else None,
+        "posted_date": _optional_date(raw, spec.date),
+        "lines": lines,
+        "description": (_text(_get(raw, spec.description)) if spec.description else None)
+        or list_name,
+    }
+
+
 def _v0_reader(list_name):
     if list_name in V0_SHIPMENT_LISTS:
         return _v0_shipment_event, V0_SHIPMENT_LISTS[list_name]
@@ -235,13 +332,17 @@ def _v0_reader(list_name):
         return _v0_service_fee_event, "service_fee"
     if list_name == V0_RETROCHARGE_LIST:
         return _v0_retrocharge_event, "retrocharge"
-    if list_name in V0_IGNORED_LISTS:
+    if list_name in V0_SALES_LISTS:
         return None, None
+    if list_name in V0_OTHER_LISTS:
+        return _v0_listed_event, "other"
     return _v0_unknown_event, "other"
 
 
 def _v0_event(raw, list_name, reader, event_type, ctx):
     fields = reader(raw, event_type, list_name)
+    if fields is None:
+        return None
     lines = fields.pop("lines")
     if not lines.lines:
         raise NormalizationError("event without any amount")
@@ -257,7 +358,9 @@ def _v0_event(raw, list_name, reader, event_type, ctx):
     total = lines.total()
     order_id = fields["amazon_order_id"]
     resolver = ctx["marketplace_resolver"]
-    marketplace_id = resolver(fields["marketplace_name"], lines.currency) if resolver else None
+    marketplace_id = fields.pop("marketplace_id", None)
+    if marketplace_id is None and resolver:
+        marketplace_id = resolver(fields["marketplace_name"], lines.currency)
     return NormalizedEvent(
         key=digest_key(kind, order_id, posted, lines.lines),
         fingerprint=fingerprint(event_type, order_id, posted, lines.lines, total),
@@ -291,10 +394,13 @@ def normalize_v0_events(
     ``marketplace_id`` (v0 gives only ``MarketplaceName``, and none for adjustments and service
     fees). ``group_id`` is the ``FinancialEventGroupId`` when the page was listed by group.
     ``posted_date_fallback`` (aware datetime) dates events Amazon sends without ``PostedDate``
-    (v0 ``ServiceFeeEvent``); their key and fingerprint do not include that date.
+    (v0 ``ServiceFeeEvent``, some ``AdjustmentEvent``, lists without a date field); their key and
+    fingerprint do not include that date.
 
-    Sales lists and the other known non-refund lists are ignored (:data:`V0_IGNORED_LISTS`);
-    lists of an unknown name come back as ``"other"`` events, or failures.
+    The sales lists (:data:`V0_SALES_LISTS`) are skipped on purpose until sales are imported;
+    every other list of financesV0.json becomes ``"other"`` events (:data:`V0_OTHER_LISTS`),
+    and lists of an unknown name too when their total can be determined, else failures. A
+    service fee event without ``FeeList`` carries no money and gives no event.
     """
     pages = financial_events if isinstance(financial_events, list) else [financial_events]
     if posted_date_fallback is not None and posted_date_fallback.tzinfo is None:
@@ -316,6 +422,8 @@ def normalize_v0_events(
         for list_name, raw_list in page.items():
             reader, event_type = _v0_reader(list_name)
             if reader is None:
+                if raw_list:
+                    _logger.debug("Skipped %s: sales are not imported", list_name)
                 continue
             if raw_list is None:
                 continue
@@ -328,6 +436,8 @@ def normalize_v0_events(
                     continue
                 try:
                     event = _v0_event(raw, list_name, reader, event_type, ctx)
+                    if event is None:
+                        continue
                 except _DATA_ERRORS as exc:
                     _logger.info("Unreadable %s event: %s", list_name, exc)
                     failures.append(

@@ -218,7 +218,7 @@ def test_v0_malformed_events_do_not_stop_the_others():
 
 def test_v0_unknown_list_names_become_other_events():
     events, failures = v0("unknown_lists.json")
-    refund, fees, total_only = events
+    refund, fees, total_only, safet = events
     assert refund.event_type == "refund"
     assert fees.event_type == "other" and fees.source == "NewFancyEventList"
     assert fees.amazon_order_id == "116-0000013-0000013"
@@ -230,8 +230,10 @@ def test_v0_unknown_list_names_become_other_events():
     assert len(failures) == 1
     assert failures[0].source == "NewFancyEventList"
     assert "cannot determine the total" in failures[0].message
-    # SAFETReimbursementEventList is a known list we do not import: ignored, not "other".
-    assert all(e.source != "SAFETReimbursementEventList" for e in events)
+    # SAFETReimbursementEventList (issue 9: no longer dropped) is read like 2024-06-19 reads it.
+    assert safet.event_type == "other" and safet.source == "SAFETReimbursementEventList"
+    assert safet.description == "Refunds"
+    assert list(safet.lines) == [NormalizedLine("SAFETReimbursement/ReimbursedAmount", D("30.0"))]
 
 
 def test_v0_unknown_list_that_is_not_a_list_fails_softly():
