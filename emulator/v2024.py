@@ -12,7 +12,7 @@ summarize the item parents under ``Sales`` (the positive ones) and ``Expenses``.
 import copy
 from decimal import Decimal
 
-from .common import iso, quantize, unit
+from .common import digest, iso, quantize
 from .events import RawEvent, fee_tax, promotion_parts
 
 ACCOUNT_TYPE = "Standard Orders"
@@ -248,8 +248,7 @@ def _adjustment_items(event):
             if event.has("items_null")
             else [_node(event.adjustment_type, item.total, cur)],
         }
-        quantity = item.quantity
-        entry["contexts"] = [_product_context(item.sku, item.asin, quantity, None)]
+        entry["contexts"] = [_product_context(item.sku, item.asin, item.quantity, None)]
         items.append(entry)
     return items, _summary([(event.adjustment_type, event.net)], cur)
 
@@ -260,9 +259,8 @@ def partial_amount(event):
     if not event.has("items_partial") or len(event.fees) != 1:
         return None
     total = event.net
-    part = quantize(
-        total * Decimal(str(0.05 + 0.45 * unit(event.transaction_id, "part"))), event.currency
-    )
+    share = Decimal(500 + int(digest(event.transaction_id, "part")[:8], 16) % 4501) / 10000
+    part = quantize(total * share, event.currency)  # 5 % to 50 % of the bill
     if not part or part == total:
         return None
     return part

@@ -597,36 +597,26 @@ def test_report_rows_are_laid_out_as_real_files():
         "CA", "REVERSAL_REIMBURSEMENT", items=[{"sku": "S", "quantity": 1, "total": D("43.29")}]
     )
     fee = ds.add_service_fee("CA", fees={"Subscription": D("-32.09")})
-    for event, kind, real_rows in (
-        (order, "Order", s03),
-        (refund, "Refund", s03),
-        (reversal, "other-transaction", s02),
-        (fee, "other-transaction", s03),
-    ):
-        rows = event_rows(event)
-        real_like = [
-            r
-            for r in real_rows
-            if r["transaction-type"] == kind and r["amount-type"] == rows[0]["amount-type"]
-        ]
-        assert real_like, kind
-        for ours in rows:
-            assert _triple(ours)[0] == kind
-            expected = _filled(real_like[0]) - {"promotion-id", "order-id", "merchant-order-id"}
-            assert expected <= _filled(ours) | {"quantity-purchased"}, (
-                kind,
-                expected - _filled(ours),
-            )
+    # (event, real rows of the same kind, columns real files fill that ours leave empty)
+    cases = (
+        (order, s03, set()),
+        (refund, s03, set()),
+        (reversal, s02, {"order-id"}),  # v0 adjustments carry no order id (models#412)
+        (fee, s03, set()),
+    )
+    for event, real_rows, not_ours in cases:
+        for ours in event_rows(event):
+            like = [r for r in real_rows if _triple(r) == _triple(ours)]
+            assert like, _triple(ours)
+            expected = _filled(like[0]) - not_ours
+            if ours["amount-type"] == "Promotion":
+                expected.add("promotion-id")  # the derived files lost it; V2 files have it
+            assert _filled(ours) == expected, (_triple(ours), _filled(ours) ^ expected)
     crow = re.compile(r"^amzn1:crow:[A-Za-z0-9+/]{22}$")
     assert all(crow.match(r["adjustment-id"]) for r in s03 if r["transaction-type"] == "Refund")
     assert crow.match(adjustment_id(refund)) and crow.match(event_rows(refund)[0]["adjustment-id"])
-    assert (
-        event_rows(reserve := ds.add_adjustment("CA", "ReserveDebit", amount=-5))[0][
-            "amount-description"
-        ]
-        == "Current Reserve Amount"
-        and reserve.net == -5
-    )
+    [held] = event_rows(ds.add_adjustment("CA", "ReserveDebit", amount=-5))
+    assert _triple(held) == ("other-transaction", "other-transaction", "Current Reserve Amount")
 
 
 def test_generated_reports_use_the_real_vocabulary_and_add_up(full):
