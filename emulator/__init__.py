@@ -1,11 +1,13 @@
 """Local Selling Partner API emulator for tests and the demo (pure Python, stdlib only).
 
-``SpApiEmulator`` serves LWA, the consent page, Sellers and Finances (v0 and 2024-06-19) on
-127.0.0.1 from a seeded ``Dataset`` made by ``generate_dataset``. Run ``python3 -m emulator``.
+``SpApiEmulator`` serves LWA, the consent page, Sellers, Finances (v0 and 2024-06-19) and
+settlement reports on 127.0.0.1 from a seeded ``Dataset`` made by ``generate_dataset``, in the
+shapes Amazon really sends (``doc/emulator.md``). Run ``python3 -m emulator``.
 """
 
 from .generator import (
     MARKETPLACES,
+    QUIRKS,
     Dataset,
     EventGroup,
     EventItem,
@@ -15,6 +17,7 @@ from .generator import (
     generate_dataset,
     to_transaction,
     to_v0_event,
+    to_v0_events,
     to_v0_financial_events,
     to_v0_group,
 )
@@ -22,6 +25,7 @@ from .server import ApiError, Call, SpApiEmulator
 
 __all__ = [
     "MARKETPLACES",
+    "QUIRKS",
     "ApiError",
     "Call",
     "Dataset",
@@ -34,6 +38,7 @@ __all__ = [
     "generate_dataset",
     "to_transaction",
     "to_v0_event",
+    "to_v0_events",
     "to_v0_financial_events",
     "to_v0_group",
 ]

@@ -1,9 +1,12 @@
-"""``python3 -m emulator --port 8070 --seed 42 [--rate-scale 1]``: serve until Ctrl-C."""
+"""``python3 -m emulator --port 8070 --seed 42 [--rate-scale 1] [--sales 0]``: serve till Ctrl-C."""
 
 import argparse
 import logging
 import threading
+from datetime import timedelta
 
+from .dataset import default_window
+from .generator import generate_dataset
 from .server import SpApiEmulator
 
 
@@ -18,17 +21,36 @@ def main(argv=None):
         default=1.0,
         help="multiplies every operation's rate (0: no rate limiting)",
     )
+    parser.add_argument(
+        "--sales",
+        type=int,
+        default=0,
+        help="sales per marketplace in the data (Shipment transactions, Order report rows)",
+    )
+    parser.add_argument(
+        "--next-token-seconds",
+        type=int,
+        default=180,
+        help="how long a v0 financial events NextToken stays valid (0: for ever)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    start, end = default_window()
+    dataset = generate_dataset(
+        seed=args.seed, start=start, end=end, sales_per_marketplace=args.sales
+    )
     emulator = SpApiEmulator(
-        seed=args.seed, rate_scale=args.rate_scale, host=args.host, port=args.port
+        dataset=dataset,
+        rate_scale=args.rate_scale,
+        host=args.host,
+        port=args.port,
+        next_token_lifetime=timedelta(seconds=args.next_token_seconds) or None,
     )
     emulator.start()
-    dataset = emulator.dataset
     # These are the emulator's public test values (the demo account uses them), not secrets.
     print(f"SP-API emulator (seed {args.seed}, rate scale {args.rate_scale:g})", flush=True)
     print(f"  api_url:        {emulator.url}")
