@@ -679,4 +679,7 @@ def test_default_mapping_covers_every_event_of_the_emulated_seller(api):
     assert accounts["Adjustment/WAREHOUSE_LOST"] == {"reimbursement_damage"}
     assert accounts["Adjustment/MISSING_FROM_INBOUND"] == {"reimbursement_damage"}
     assert accounts["Adjustment/FBAInventoryReimbursement"] == {"reimbursement"}
-    assert accounts["Adjustment/ReserveEvent"] == {"reserve"}
+    # Amazon sends the reserve as ReserveDebit / ReserveCredit (never ReserveEvent)
+    assert accounts["Adjustment/ReserveDebit"] == {"reserve"}
+    assert accounts["Adjustment/ReserveCredit"] == {"reserve"}
+    assert "Adjustment/ReserveEvent" not in accounts
