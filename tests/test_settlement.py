@@ -271,9 +271,19 @@ class TestSettlement(AmazonImportCommon):
             for line in settlement.event_ids.line_ids:
                 by_type[line.amount_type] = by_type.get(line.amount_type, 0.0) + line.amount
             self.assertEqual(set(report.line_ids.mapped("amount_type")), set(by_type))
+            # Amazon's V2 file writes a fee with its VAT (Fee/X), the 2024-06-19 events split it
+            # (Fee/X + FeeTax/X): such lines may differ only when the report names them as a
+            # naming difference, and their family's sums agree.
+            pools = {}
             for line in report.line_ids:
-                self.assertAlmostEqual(line.report_amount, by_type[line.amount_type], places=2)
-                self.assertAlmostEqual(line.difference, 0.0, places=2)
+                self.assertAlmostEqual(line.events_amount, by_type[line.amount_type], places=2)
+                if abs(line.difference) < 0.005:
+                    continue
+                self.assertIn(line.amount_type, report.message or "", "unexplained difference")
+                family = line.amount_type.split("/", 1)[0].replace("FeeTax", "Fee")
+                pools[family] = pools.get(family, 0.0) + line.difference
+            for family, difference in pools.items():
+                self.assertAlmostEqual(difference, 0.0, places=2, msg=family)
         # the reconciliation review of a settlement: balanced, the reserve and the conversion
         # named as explanations
         for settlement, kinds in ((usd2, {"reserve"}), (eur, {"conversion"})):
