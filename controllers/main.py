@@ -4,7 +4,7 @@ from odoo import http
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 
-from ..models.amazon_sp_oauth_state import OAUTH_CALLBACK_PATH, AmazonSpOAuthStateError
+from ..services.oauth import OAUTH_CALLBACK_PATH, AmazonSpOAuthStateError
 
 _logger = logging.getLogger(__name__)
 
@@ -24,9 +24,9 @@ class AmazonSpOAuthController(http.Controller):
         _ = request.env._
         if not state:
             return self._error_page(_("Amazon did not send back the state of the request."))
-        State = request.env["amazon.sp.oauth.state"]
+        OAuth = request.env["amazon.sp.service.oauth"]
         try:
-            account = State._amazon_sp_consume(state)
+            account = OAuth._consume(state)
         except AmazonSpOAuthStateError as error:
             _logger.warning(
                 "Refused an Amazon OAuth callback for user %s: %s", request.env.uid, error.reason
@@ -49,11 +49,11 @@ class AmazonSpOAuthController(http.Controller):
                 account=account,
             )
         try:
-            State._amazon_sp_link_with_code(
+            OAuth._link_with_code(
                 account,
                 spapi_oauth_code,
                 selling_partner_id,
-                redirect_uri=State._amazon_sp_redirect_uri(account),
+                redirect_uri=OAuth._redirect_uri(account),
             )
         except UserError as error:
             return self._error_page(str(error.args[0]), account=account, status=502)

@@ -170,6 +170,7 @@ def _run_size(registry, n, rate_scale):
 
             # The floor: the same documents, one create and one post.
             documents = env["amazon.sp.service.documents"].with_company(company)
+            posting = env["amazon.sp.service.posting"].with_company(company)
             batch = DocumentBatch(company=company)
             events = events.with_company(company)
             documents._read_events(events, batch)
@@ -184,7 +185,7 @@ def _run_size(registry, n, rate_scale):
             floor_queries = cr.sql_log_count
             started = time.perf_counter()
             moves = Move.create(vals_list)
-            documents._set_clearing(moves, batch)
+            posting._set_clearing(moves, batch)
             moves.action_post()
             env.flush_all()
             floor = time.perf_counter() - started

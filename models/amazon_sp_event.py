@@ -1,20 +1,11 @@
-import hashlib
 import json
-import logging
-from dataclasses import replace
-from datetime import UTC
 from decimal import Decimal
 
-import pytz
-
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..domain import NormalizationError, sources
-from ..domain.model import SOURCE_2024, SOURCE_V0, event_from_json, event_to_json
-from ..domain.values import canonical_json
-
-_logger = logging.getLogger(__name__)
+from ..domain.model import event_from_json
 
 EVENT_TYPE_SELECTION = [
     ("refund", "Refund"),
@@ -43,50 +34,6 @@ REVIEW_REASON_SELECTION = [
     ("posting", "Posting failed"),
     ("stored", "Stored event unreadable"),
 ]
-
-
-def _content_sha256(ev):
-    """Digest of what matters for the books (not volatile fields like transactionStatus)."""
-    lines = sorted(
-        [
-            ln.amount_type.lower(),
-            str(ln.amount),
-            ln.sku or "",
-            str(ln.quantity or ""),
-            ln.order_adjustment_item_id or "",
-        ]
-        for ln in ev.lines
-    )
-    parts = [
-        ev.event_type,
-        ev.amazon_order_id or "",
-        ev.marketplace_id or "",
-        ev.posted_date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if ev.posted_date else "",
-        ev.currency,
-        str(ev.total),
-        lines,
-    ]
-    return hashlib.sha256(canonical_json(parts).encode("utf-8")).hexdigest()
-
-
-def _raw_text(raw):
-    """Amazon's raw data as canonical JSON (repr when it is not JSON data)."""
-    try:
-        return canonical_json(raw)
-    except TypeError:
-        return repr(raw)
-
-
-# One raw event as a page of its Finances API (v0: under its list name, kept in ``source``).
-_PAGE_OF_ONE = {
-    SOURCE_V0: lambda list_name, raw: {"FinancialEvents": {list_name: [raw]}},
-    SOURCE_2024: lambda _transaction_type, raw: {"transactions": [raw]},
-}
-
-
-def _normalized_text(ev):
-    """The normalized event as stored in ``normalized_json``."""
-    return canonical_json(event_to_json(ev))
 
 
 class AmazonSpEvent(models.Model):
@@ -180,185 +127,6 @@ class AmazonSpEvent(models.Model):
             event.move_count = len(event.move_ids)
 
     # ------------------------------------------------------------------------------------------
-    # Staging
-    # ------------------------------------------------------------------------------------------
-
-    @api.model
-    def _amazon_sp_stage(self, account, run, events, failures, marketplaces_by_amazon_id):
-        """Store one page of normalized events (one ``create``); returns the counters.
-
-        An event whose key or fingerprint is known is "already known"; the same key with a
-        different raw payload goes to review (never overwritten).
-        """
-        counts = {"events_fetched": len(events) + len(failures)}
-        keys = [ev.key for ev in events]
-        fingerprints = [ev.fingerprint for ev in events if ev.fingerprint]
-        failure_rows = []
-        for failure in failures:
-            raw_text = _raw_text(failure.raw)
-            sha = hashlib.sha256(raw_text.encode("utf-8")).hexdigest()
-            failure_rows.append((f"raw:{sha}", sha, raw_text, failure))
-        keys += [row[0] for row in failure_rows]
-        existing = self.with_context(active_test=False).search(
-            [
-                ("account_id", "=", account.id),
-                "|",
-                ("key", "in", keys),
-                ("fingerprint", "in", fingerprints or [""]),
-            ]
-        )
-        by_key = {rec.key: rec for rec in existing}
-        by_fp = {rec.fingerprint: rec for rec in existing if rec.fingerprint}
-        vals_list = []
-        known = changed = 0
-        seen = set()
-        for ev in events:
-            if ev.key in seen:
-                continue
-            seen.add(ev.key)
-            rec = by_key.get(ev.key)
-            if rec:
-                content = _content_sha256(ev)
-                if (
-                    rec.raw_sha256 == ev.raw_sha256
-                    or rec.content_sha256 == content
-                    or rec.upstream_sha256 == ev.raw_sha256
-                ):
-                    known += 1
-                    lost = not rec.normalized_json or rec.review_reason == "stored"
-                    if lost and rec.raw_sha256 == ev.raw_sha256:
-                        # Read again from the same data: its normalized copy is restored.
-                        rec.normalized_json = _normalized_text(ev)
-                else:
-                    changed += 1
-                    rec._amazon_sp_flag_changed(ev)
-                continue
-            if ev.fingerprint and ev.fingerprint in by_fp:
-                known += 1
-                continue
-            vals_list.append(
-                self._amazon_sp_event_vals(account, run, ev, marketplaces_by_amazon_id)
-            )
-        for key, sha, raw_text, failure in failure_rows:
-            if key in by_key or key in seen:
-                known += 1
-                continue
-            seen.add(key)
-            vals_list.append(
-                {
-                    "account_id": account.id,
-                    "key": key,
-                    "raw_json": raw_text,
-                    "raw_sha256": sha,
-                    "source": failure.source,
-                    "source_api": run.finances_api or account.finances_api,
-                    "event_type": "other",
-                    "state": "error",
-                    "review_message": failure.message,
-                    "import_run_id": run.id,
-                }
-            )
-        created = self.create(vals_list) if vals_list else self.browse()
-        counts.update(
-            events_new=len(created),
-            events_known=known,
-            events_changed=changed,
-            events_error=sum(1 for vals in vals_list if vals.get("state") == "error"),
-        )
-        return counts, created
-
-    @api.model
-    def _amazon_sp_event_vals(self, account, run, ev, marketplaces_by_amazon_id):
-        company = account.company_id
-        marketplace = marketplaces_by_amazon_id.get(ev.marketplace_id)
-        currency = self._amazon_sp_currency(ev.currency)
-        posted = ev.posted_date.astimezone(UTC)
-        tz = pytz.timezone(company.partner_id.tz or self.env.user.tz or "UTC")
-        return {
-            "account_id": account.id,
-            "marketplace_id": marketplace.id if marketplace else False,
-            "source_api": ev.source_api,
-            "source": ev.source,
-            "event_type": ev.event_type,
-            "description": ev.description,
-            "amazon_order_id": ev.amazon_order_id,
-            "posted_date": posted.replace(tzinfo=None),
-            "date": posted.astimezone(tz).date(),
-            "currency_id": currency.id,
-            "amount_total": float(ev.total),
-            "key": ev.key,
-            "fingerprint": ev.fingerprint,
-            "transaction_id": ev.transaction_id,
-            "group_id": ev.group_id,
-            "transaction_status": ev.transaction_status,
-            "raw_json": _raw_text(ev.raw),
-            "raw_sha256": ev.raw_sha256,
-            "normalized_json": _normalized_text(ev),
-            "content_sha256": _content_sha256(ev),
-            "import_run_id": run.id,
-            "line_ids": [
-                Command.create(
-                    {
-                        "sequence": seq,
-                        "amount_type": line.amount_type,
-                        "category": line.category,
-                        "amount": float(line.amount),
-                        "sku": line.sku,
-                        "quantity": float(line.quantity) if line.quantity is not None else 0.0,
-                        "order_adjustment_item_id": line.order_adjustment_item_id,
-                        "description": line.description,
-                    }
-                )
-                for seq, line in enumerate(ev.lines)
-            ],
-        }
-
-    @api.model
-    def _amazon_sp_currency(self, code):
-        cache = self.env.context.get("amazon_sp_currency_cache")
-        Currency = self.env["res.currency"].with_context(active_test=False).sudo()
-        currency = Currency.search([("name", "=", code)], limit=1)
-        if not currency:
-            raise UserError(self.env._("Unknown currency %(code)s.", code=code))
-        if not currency.active:
-            _logger.info("Activating currency %s for Amazon events", code)
-            currency.active = True
-        if cache is not None:
-            cache[code] = currency
-        return currency
-
-    def _amazon_sp_flag_changed(self, ev):
-        self.ensure_one()
-        self.write(
-            {
-                "upstream_raw_json": _raw_text(ev.raw),
-                "upstream_sha256": ev.raw_sha256,
-                "state": "to_review" if self.state != "ignored" else "ignored",
-                "review_reason": "changed",
-                "review_message": self.env._(
-                    "Amazon sent different content under the same key (SHA-256 %(old)s → %(new)s). "
-                    "The stored content and its documents are unchanged; compare and decide.",
-                    old=(self.raw_sha256 or "")[:12],
-                    new=(ev.raw_sha256 or "")[:12],
-                ),
-            }
-        )
-
-    def _amazon_sp_set_group(self, group_id):
-        """The events learn their financial event group: the row and its normalized event
-        (as normalizing its page read by group gives it)."""
-        for event in self:
-            vals = {"group_id": group_id}
-            try:
-                data = json.loads(event.normalized_json or "null")
-            except ValueError:
-                data = None  # unreadable: waits for review when planned
-            if isinstance(data, dict):
-                data["group_id"] = group_id
-                vals["normalized_json"] = canonical_json(data)
-            event.write(vals)
-
-    # ------------------------------------------------------------------------------------------
     # The normalized event, as staged (for the planner)
     # ------------------------------------------------------------------------------------------
 
@@ -376,49 +144,9 @@ class AmazonSpEvent(models.Model):
         return event_from_json(data)
 
     def _amazon_sp_restore_normalized(self):
-        """Store the normalized copy of the events that have none (staged before it existed),
-        by normalizing their raw data again through their Finances source. It is kept only
-        when it gives back the event that was staged (same key and same content digest); the
-        others keep none and wait for review when planned. Returns the events filled."""
-        filled = self.browse()
-        for event in self.filtered(lambda ev: ev.line_ids and not ev.normalized_json):
-            try:
-                normalized = event._amazon_sp_normalize_raw_again()
-            except (ValueError, TypeError, KeyError) as exc:  # NormalizationError included
-                _logger.info("Amazon event %s: raw data not read again: %s", event.id, exc)
-                continue
-            if normalized is None:
-                _logger.info("Amazon event %s: raw data gives another event", event.id)
-                continue
-            event.normalized_json = _normalized_text(normalized)
-            filled |= event
-        return filled
-
-    def _amazon_sp_normalize_raw_again(self):
-        """The normalized event of the stored raw data, with the stored key and fingerprint
-        (the import numbers repeats), or None when it is not the event that was staged."""
-        self.ensure_one()
-        source = sources.get_source(self.source_api)
-        raw = json.loads(self.raw_json or "null", parse_float=Decimal)
-        page = _PAGE_OF_ONE[source.name](self.source, raw)
-        resolver = None
-        if source.needs_marketplace_resolver:
-            resolver = self.env["amazon.sp.service.import"]._marketplace_resolver(self.account_id)
-        events, _failures = source.normalize(
-            page,
-            marketplace_resolver=resolver,
-            group_id=self.group_id or None,
-            posted_date_fallback=self.posted_date.replace(tzinfo=UTC) if self.posted_date else None,
-        )
-        if len(events) != 1:
-            return None
-        normalized = events[0]
-        if self.key != normalized.key and not self.key.startswith(f"{normalized.key}#"):
-            return None
-        normalized = replace(normalized, key=self.key, fingerprint=self.fingerprint or "")
-        if _content_sha256(normalized) != self.content_sha256:
-            return None
-        return normalized
+        """Store the normalized copy of the events staged before it existed (see
+        ``amazon.sp.service.staging._restore_normalized``). Returns the events filled."""
+        return self.env["amazon.sp.service.staging"]._restore_normalized(self)
 
     # ------------------------------------------------------------------------------------------
     # Planning and documents (batched)

@@ -122,11 +122,12 @@ class AmazonSpCheckService(models.AbstractModel):
                 "date_to": day,
             }
         )
-        staged = review._staged_in_scope()
+        Review = self.env["amazon.sp.service.review"]
+        staged = Review._staged_in_scope(review)
         posted = {k: v for k, v in staged._amazon_sp_posted_clearing().items() if v is not None}
         comparison = reconcile.compare(
             amazon_events,
-            review._odoo_events(amazon_events),
+            Review._odoo_events(review, amazon_events),
             Decimal(1).scaleb(-currency.decimal_places),
         )
         odoo_refunds, odoo_adjustments = reconcile.split_totals(

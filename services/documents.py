@@ -1,14 +1,11 @@
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from odoo import Command, models
-from odoo.exceptions import UserError
 
 from ..domain import NormalizationError, plan_event
 from ..domain.tax import TaxRate, candidates, pick_tax, tax_of
-from ..models.amazon_sp_event import EVENT_TYPE_SELECTION
 
 _logger = logging.getLogger(__name__)
 
@@ -59,7 +56,8 @@ class AmazonSpServiceDocuments(models.AbstractModel):
     The values of each document come from three hooks meant for ``_inherit`` (like
     ``account.move.reversal._prepare_default_reversal``): :meth:`_prepare_credit_note_vals`,
     :meth:`_prepare_credit_line_vals` and :meth:`_prepare_fee_entry_vals`. The other methods are
-    private steps.
+    private steps; creating, checking and posting the documents is
+    ``amazon.sp.service.posting``'s part.
     """
 
     _name = "amazon.sp.service.documents"
@@ -94,8 +92,9 @@ class AmazonSpServiceDocuments(models.AbstractModel):
             vals_list += docs_vals
             owners += [event] * len(docs_vals)
         if vals_list:
-            moves = self._create(vals_list, owners, batch)
-            self._check_and_post(events, moves, owners, batch)
+            Posting = self.env["amazon.sp.service.posting"]
+            moves = Posting._create(vals_list, owners, batch)
+            Posting._check_and_post(events, moves, owners, batch)
         return batch.counts
 
     # ------------------------------------------------------------------------------------------
@@ -337,7 +336,7 @@ class AmazonSpServiceDocuments(models.AbstractModel):
         }
 
     def _ref(self, event):
-        label = dict(EVENT_TYPE_SELECTION).get(event.event_type, "")
+        label = dict(event._fields["event_type"].selection).get(event.event_type, "")
         return f"Amazon {label} {event.amazon_order_id or ''}".strip()
 
     def _documents_vals(self, event, result, batch):
@@ -436,178 +435,3 @@ class AmazonSpServiceDocuments(models.AbstractModel):
             base=base,
             rate=rate,
         )
-
-    # ------------------------------------------------------------------------------------------
-    # Creating, checking, posting
-    # ------------------------------------------------------------------------------------------
-
-    def _create(self, vals_list, owners, batch):
-        """One create for the batch; if it fails, event by event (the failing ones in error).
-        Returns the move of each vals (None where it failed)."""
-        Move = self.env["account.move"].with_company(batch.company)
-        try:
-            with self.env.cr.savepoint():
-                moves = Move.create(vals_list)
-                self._set_clearing(moves, batch)
-            return list(moves)
-        except (UserError, ValueError) as exc:
-            _logger.info("Batch create failed (%s); creating event by event", exc)
-        result = []
-        index = 0
-        while index < len(vals_list):
-            event = owners[index]
-            end = index
-            while end < len(vals_list) and owners[end] == event:
-                end += 1
-            try:
-                with self.env.cr.savepoint():
-                    moves = Move.create(vals_list[index:end])
-                    self._set_clearing(moves, batch)
-                result += list(moves)
-            except (UserError, ValueError) as exc:
-                event._amazon_sp_set_review(False, str(exc), state="error")
-                batch.counts["events_error"] += 1
-                result += [None] * (end - index)
-            index = end
-        return result
-
-    def _set_clearing(self, moves, batch):
-        """The receivable line of the credit notes goes to the Amazon clearing account."""
-        term_lines = moves.line_ids.filtered(lambda ln: ln.display_type == "payment_term")
-        clearing = batch.company.amazon_sp_clearing_account_id
-        wrong = term_lines.filtered(lambda ln: ln.account_id != clearing)
-        if wrong:
-            wrong.write({"account_id": clearing.id})
-
-    def _check_and_post(self, events, moves, owners, batch):
-        """Check every event's documents to the cent, then post (or leave as drafts) per the
-        marketplace's threshold and policy; documents that fail the check are deleted."""
-        by_event = defaultdict(lambda: self.env["account.move"])
-        for move, event in zip(moves, owners, strict=True):
-            if move:
-                by_event[event.id] |= move
-        to_post = self.env["account.move"]
-        posted_events = []
-        bad_moves = self.env["account.move"]
-        for event in events:
-            event_moves = by_event.get(event.id)
-            if not event_moves:
-                continue
-            problem = self._check(event, event_moves, batch.plans[event.id], batch)
-            if problem:
-                bad_moves |= event_moves
-                event._amazon_sp_set_review(*problem)
-                batch.counts["events_to_review"] += 1
-                continue
-            settings = self._settings(event.marketplace_id, batch)
-            threshold = settings["threshold"]
-            if threshold and not batch.skip_threshold and abs(event.amount_total) > threshold:
-                event._amazon_sp_set_review(
-                    "threshold",
-                    self.env._(
-                        "Net amount %(amount)s %(currency)s is above the review threshold "
-                        "%(threshold)s: the documents wait as drafts.",
-                        amount=abs(event.amount_total),
-                        currency=event.currency_id.name,
-                        threshold=threshold,
-                    ),
-                )
-                batch.counts["events_to_review"] += 1
-            elif not settings["post"]:
-                event.write({"state": "ready", "review_reason": False, "review_message": False})
-                batch.counts["events_draft"] += 1
-            else:
-                to_post |= event_moves
-                posted_events.append(event)
-        if bad_moves:
-            bad_moves.with_context(force_delete=True).unlink()
-        self._post(to_post, posted_events, batch)
-
-    def _check(self, event, moves, result, batch):
-        """Every cent, on the created moves: (reason, message) or None."""
-        currency = event.currency_id
-        clearing = batch.company.amazon_sp_clearing_account_id
-        moved = sum(
-            moves.line_ids.filtered(lambda ln: ln.account_id == clearing).mapped("amount_currency")
-        )
-        planned_tax = sum(
-            (pl.tax_amount for doc in result.documents for pl in doc.lines), Decimal(0)
-        )
-        if self._settings(event.marketplace_id, batch)["seller_tax"] == "none":
-            planned_tax = Decimal(0)
-        refunds = moves.filtered(lambda m: m.move_type == "out_refund")
-        if refunds:
-            odoo_tax = Decimal(str(sum(refunds.mapped("amount_tax")))).quantize(
-                Decimal(1).scaleb(-currency.decimal_places)
-            )
-            if odoo_tax != planned_tax:
-                return (
-                    "tax",
-                    self.env._(
-                        "Odoo computes tax %(odoo)s, Amazon's tax is %(amazon)s: difference "
-                        "%(diff)s.",
-                        odoo=odoo_tax,
-                        amazon=planned_tax,
-                        diff=planned_tax - odoo_tax,
-                    ),
-                )
-        if currency.compare_amounts(moved, event.amount_total) != 0:
-            return (
-                "balance",
-                self.env._(
-                    "The documents move the Amazon clearing account by %(moved)s, the event's net "
-                    "amount is %(total)s %(currency)s.",
-                    moved=currency.round(moved),
-                    total=event.amount_total,
-                    currency=currency.name,
-                ),
-            )
-        return None
-
-    def _post(self, moves, events, batch):
-        if not moves:
-            return
-        run = batch.run
-        who = "cron" if run and run.trigger == "cron" else self.env.user.name
-        done = []
-        try:
-            with self.env.cr.savepoint():
-                moves.action_post()
-            done = events
-        except UserError as exc:
-            _logger.info("Batch post failed (%s); posting event by event", exc)
-            for event in events:
-                try:
-                    with self.env.cr.savepoint():
-                        event.move_ids.filtered(lambda m: m.state == "draft").action_post()
-                    done.append(event)
-                except UserError as err:
-                    event._amazon_sp_set_review("posting", str(err))
-                    batch.counts["events_to_review"] += 1
-        if done:
-            done = self.env["amazon.sp.event"].union(*done)
-            self._note_moved_dates(done)
-            done.write(
-                {
-                    "state": "posted",
-                    "review_reason": False,
-                    "review_message": False,
-                    "processed_by": who,
-                    "processed_run_id": run.id if run else False,
-                }
-            )
-            batch.counts["events_posted"] += len(done)
-
-    def _note_moved_dates(self, events):
-        """Odoo moves a document dated in a locked period to the first open date: say so."""
-        for event in events:
-            for move in event.move_ids:
-                if move.state == "posted" and event.date and move.date != event.date:
-                    move.message_post(
-                        body=self.env._(
-                            "Amazon posted this on %(posted)s, in a locked period: the document "
-                            "is dated %(date)s, the first open date.",
-                            posted=event.date,
-                            date=move.date,
-                        )
-                    )

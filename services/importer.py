@@ -389,12 +389,13 @@ class AmazonSpServiceImport(models.AbstractModel):
         if source.lists_all_marketplaces:
             # Keep the marketplaces enabled on the account (and the unresolved events).
             events = [ev for ev in events if not ev.marketplace_id or ev.marketplace_id in by_code]
-        Event = self.env["amazon.sp.event"]
-        counts, _created = Event._amazon_sp_stage(account, run, events, failures, by_code)
+        Staging = self.env["amazon.sp.service.staging"]
+        counts, _created = Staging._stage(account, run, events, failures, by_code)
         counts["pages"] = 1
         run._add(**counts)
         if group_id and events:
-            Event.with_context(active_test=False).search(
+            Event = self.env["amazon.sp.event"].with_context(active_test=False)
+            known = Event.search(
                 [
                     ("account_id", "=", account.id),
                     ("group_id", "=", False),
@@ -402,7 +403,8 @@ class AmazonSpServiceImport(models.AbstractModel):
                     ("key", "in", [ev.key for ev in events]),
                     ("fingerprint", "in", [ev.fingerprint for ev in events if ev.fingerprint]),
                 ]
-            )._amazon_sp_set_group(group_id)
+            )
+            Staging._set_group(known, group_id)
 
     # ------------------------------------------------------------------------------------------
     # Processing

@@ -173,10 +173,11 @@ class TestAccount(AmazonSpTestMixin, TransactionCase):
     def test_old_oauth_states_are_vacuumed(self):
         account = self._create_account()
         State = self.env["amazon.sp.oauth.state"]
+        OAuth = self.env["amazon.sp.service.oauth"].with_user(self.amazon_manager)
         with freeze_time(NOW):
-            State.with_user(self.amazon_manager)._amazon_sp_issue(account)
+            OAuth._issue(account)
         with freeze_time(NOW + timedelta(hours=2)):
-            State.with_user(self.amazon_manager)._amazon_sp_issue(account)
+            OAuth._issue(account)
         states = State.search([("account_id", "=", account.id)])
         self.assertEqual(len(states), 2)
         with freeze_time(NOW + timedelta(days=1, hours=1)):

@@ -51,15 +51,15 @@ class TestImportStoredEvent(AmazonImportCommon):
         transaction["postedDate"] = moment.astimezone(timezone(timedelta(hours=2))).isoformat()
         self.dataset.remove(refund)
         self.dataset.add_raw_transaction(transaction, currency="USD", marketplace="US")
-        Event = type(self.env["amazon.sp.event"])
-        original = Event._amazon_sp_stage
+        Staging = type(self.env["amazon.sp.service.staging"])
+        original = Staging._stage
         staged = []
 
         def spy(model, account, run, events, failures, marketplaces):
             staged.extend(events)
             return original(model, account, run, events, failures, marketplaces)
 
-        with patch.object(Event, "_amazon_sp_stage", spy):
+        with patch.object(Staging, "_stage", spy):
             self._sync(self.account)
         self.assertEqual(len(staged), 1)
         event = self._event(self.account, refund.order_id)

@@ -163,7 +163,7 @@ class TestOAuth(AmazonSpEmulatorMixin, HttpCase):
         claims["db"] = "another_database"
         query["state"] = jws.sign(
             claims,
-            self.env["amazon.sp.oauth.state"]._amazon_sp_signing_key(),
+            self.env["amazon.sp.service.oauth"]._signing_key(),
             algorithm="HS256",
         )
         before = self._snapshot()
@@ -200,6 +200,7 @@ class TestOAuth(AmazonSpEmulatorMixin, HttpCase):
         with mute_logger(
             "odoo.addons.account_amazon_refund.controllers.main",
             "odoo.addons.account_amazon_refund.models.amazon_sp_account",
+            "odoo.addons.account_amazon_refund.services.oauth",
             "odoo.addons.account_amazon_refund.spapi.auth",
         ):
             response = self._callback(f"{CALLBACK}?{urlencode(query)}")

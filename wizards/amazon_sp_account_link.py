@@ -33,10 +33,10 @@ class AmazonSpAccountLink(models.TransientModel):
 
     @api.depends("account_id")
     def _compute_redirect_uri(self):
-        State = self.env["amazon.sp.oauth.state"]
+        OAuth = self.env["amazon.sp.service.oauth"]
         for wizard in self:
             wizard.redirect_uri = (
-                State._amazon_sp_redirect_uri(wizard.account_id) if wizard.account_id else False
+                OAuth._redirect_uri(wizard.account_id) if wizard.account_id else False
             )
 
     def action_link(self):
@@ -52,10 +52,10 @@ class AmazonSpAccountLink(models.TransientModel):
                     account=account.name,
                 )
             )
-        State = self.env["amazon.sp.oauth.state"]
-        state = State._amazon_sp_issue(account)
+        OAuth = self.env["amazon.sp.service.oauth"]
+        state = OAuth._issue(account)
         return {
             "type": "ir.actions.act_url",
-            "url": State._amazon_sp_consent_url(account, state),
+            "url": OAuth._consent_url(account, state),
             "target": "self",
         }

@@ -1,0 +1,305 @@
+import hashlib
+import json
+import logging
+from dataclasses import replace
+from datetime import UTC
+from decimal import Decimal
+
+from odoo import Command, models
+from odoo.exceptions import UserError
+
+from ..domain import sources
+from ..domain.model import SOURCE_2024, SOURCE_V0, event_to_json
+from ..domain.values import canonical_json
+from .common import company_tz
+
+_logger = logging.getLogger(__name__)
+
+
+def content_sha256(ev):
+    """Digest of what matters for the books (not volatile fields like transactionStatus)."""
+    lines = sorted(
+        [
+            ln.amount_type.lower(),
+            str(ln.amount),
+            ln.sku or "",
+            str(ln.quantity or ""),
+            ln.order_adjustment_item_id or "",
+        ]
+        for ln in ev.lines
+    )
+    parts = [
+        ev.event_type,
+        ev.amazon_order_id or "",
+        ev.marketplace_id or "",
+        ev.posted_date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if ev.posted_date else "",
+        ev.currency,
+        str(ev.total),
+        lines,
+    ]
+    return hashlib.sha256(canonical_json(parts).encode("utf-8")).hexdigest()
+
+
+def raw_text(raw):
+    """Amazon's raw data as canonical JSON (repr when it is not JSON data)."""
+    try:
+        return canonical_json(raw)
+    except TypeError:
+        return repr(raw)
+
+
+def normalized_text(ev):
+    """The normalized event as stored in ``normalized_json``."""
+    return canonical_json(event_to_json(ev))
+
+
+# One raw event as a page of its Finances API (v0: under its list name, kept in ``source``).
+_PAGE_OF_ONE = {
+    SOURCE_V0: lambda list_name, raw: {"FinancialEvents": {list_name: [raw]}},
+    SOURCE_2024: lambda _transaction_type, raw: {"transactions": [raw]},
+}
+
+
+class AmazonSpServiceStaging(models.AbstractModel):
+    """The staging step of the import: the normalized events of one page become
+    ``amazon.sp.event`` rows (raw JSON, normalized JSON and their digests), once per account.
+
+    An event is never overwritten: the same key with other content goes to review. Methods take
+    the account, or the events, they work on first; all are private steps of
+    ``amazon.sp.service.import`` (no hook).
+    """
+
+    _name = "amazon.sp.service.staging"
+    _description = "Amazon Event Staging"
+
+    def _stage(self, account, run, events, failures, marketplaces_by_amazon_id):
+        """Store one page of normalized events (one ``create``); returns (counters, created).
+
+        An event whose key or fingerprint is known is "already known"; the same key with a
+        different raw payload goes to review (never overwritten). ``failures`` (events Amazon
+        sent that could not be read) are stored in error with their raw data.
+        """
+        Event = self.env["amazon.sp.event"]
+        counts = {"events_fetched": len(events) + len(failures)}
+        keys = [ev.key for ev in events]
+        fingerprints = [ev.fingerprint for ev in events if ev.fingerprint]
+        failure_rows = []
+        for failure in failures:
+            text = raw_text(failure.raw)
+            sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            failure_rows.append((f"raw:{sha}", sha, text, failure))
+        keys += [row[0] for row in failure_rows]
+        existing = Event.with_context(active_test=False).search(
+            [
+                ("account_id", "=", account.id),
+                "|",
+                ("key", "in", keys),
+                ("fingerprint", "in", fingerprints or [""]),
+            ]
+        )
+        by_key = {rec.key: rec for rec in existing}
+        by_fp = {rec.fingerprint: rec for rec in existing if rec.fingerprint}
+        vals_list = []
+        known = changed = 0
+        seen = set()
+        for ev in events:
+            if ev.key in seen:
+                continue
+            seen.add(ev.key)
+            rec = by_key.get(ev.key)
+            if rec:
+                if self._is_known(rec, ev):
+                    known += 1
+                else:
+                    changed += 1
+                    self._flag_changed(rec, ev)
+                continue
+            if ev.fingerprint and ev.fingerprint in by_fp:
+                known += 1
+                continue
+            vals_list.append(self._event_vals(account, run, ev, marketplaces_by_amazon_id))
+        for key, sha, text, failure in failure_rows:
+            if key in by_key or key in seen:
+                known += 1
+                continue
+            seen.add(key)
+            vals_list.append(self._failure_vals(account, run, key, sha, text, failure))
+        created = Event.create(vals_list) if vals_list else Event
+        counts.update(
+            events_new=len(created),
+            events_known=known,
+            events_changed=changed,
+            events_error=sum(1 for vals in vals_list if vals.get("state") == "error"),
+        )
+        return counts, created
+
+    def _is_known(self, event, ev):
+        """Whether ``ev`` (read again under the key of ``event``) brings nothing new. A stored
+        event that lost its normalized copy gets it back when the same data is read again."""
+        if not (
+            event.raw_sha256 == ev.raw_sha256
+            or event.content_sha256 == content_sha256(ev)
+            or event.upstream_sha256 == ev.raw_sha256
+        ):
+            return False
+        lost = not event.normalized_json or event.review_reason == "stored"
+        if lost and event.raw_sha256 == ev.raw_sha256:
+            event.normalized_json = normalized_text(ev)
+        return True
+
+    def _event_vals(self, account, run, ev, marketplaces_by_amazon_id):
+        """The values of the new ``amazon.sp.event`` of the normalized event ``ev``."""
+        marketplace = marketplaces_by_amazon_id.get(ev.marketplace_id)
+        currency = self._currency(ev.currency)
+        posted = ev.posted_date.astimezone(UTC)
+        tz = company_tz(self.env, account.company_id)
+        return {
+            "account_id": account.id,
+            "marketplace_id": marketplace.id if marketplace else False,
+            "source_api": ev.source_api,
+            "source": ev.source,
+            "event_type": ev.event_type,
+            "description": ev.description,
+            "amazon_order_id": ev.amazon_order_id,
+            "posted_date": posted.replace(tzinfo=None),
+            "date": posted.astimezone(tz).date(),
+            "currency_id": currency.id,
+            "amount_total": float(ev.total),
+            "key": ev.key,
+            "fingerprint": ev.fingerprint,
+            "transaction_id": ev.transaction_id,
+            "group_id": ev.group_id,
+            "transaction_status": ev.transaction_status,
+            "raw_json": raw_text(ev.raw),
+            "raw_sha256": ev.raw_sha256,
+            "normalized_json": normalized_text(ev),
+            "content_sha256": content_sha256(ev),
+            "import_run_id": run.id,
+            "line_ids": [
+                Command.create(
+                    {
+                        "sequence": seq,
+                        "amount_type": line.amount_type,
+                        "category": line.category,
+                        "amount": float(line.amount),
+                        "sku": line.sku,
+                        "quantity": float(line.quantity) if line.quantity is not None else 0.0,
+                        "order_adjustment_item_id": line.order_adjustment_item_id,
+                        "description": line.description,
+                    }
+                )
+                for seq, line in enumerate(ev.lines)
+            ],
+        }
+
+    def _failure_vals(self, account, run, key, sha, text, failure):
+        """The values of the event in error that keeps an unreadable raw event (``failure``, a
+        ``domain.model.RawFailure``) under ``key``."""
+        return {
+            "account_id": account.id,
+            "key": key,
+            "raw_json": text,
+            "raw_sha256": sha,
+            "source": failure.source,
+            "source_api": run.finances_api or account.finances_api,
+            "event_type": "other",
+            "state": "error",
+            "review_message": failure.message,
+            "import_run_id": run.id,
+        }
+
+    def _currency(self, code):
+        """The currency of ISO ``code``, activated when it is not."""
+        Currency = self.env["res.currency"].with_context(active_test=False).sudo()
+        currency = Currency.search([("name", "=", code)], limit=1)
+        if not currency:
+            raise UserError(self.env._("Unknown currency %(code)s.", code=code))
+        if not currency.active:
+            _logger.info("Activating currency %s for Amazon events", code)
+            currency.active = True
+        return currency
+
+    def _flag_changed(self, event, ev):
+        """Amazon sent other content (``ev``) under the key of ``event``: keep it beside the
+        stored one and send the event to review (an ignored event stays ignored)."""
+        event.ensure_one()
+        event.write(
+            {
+                "upstream_raw_json": raw_text(ev.raw),
+                "upstream_sha256": ev.raw_sha256,
+                "state": "to_review" if event.state != "ignored" else "ignored",
+                "review_reason": "changed",
+                "review_message": self.env._(
+                    "Amazon sent different content under the same key (SHA-256 %(old)s → %(new)s). "
+                    "The stored content and its documents are unchanged; compare and decide.",
+                    old=(event.raw_sha256 or "")[:12],
+                    new=(ev.raw_sha256 or "")[:12],
+                ),
+            }
+        )
+
+    def _set_group(self, events, group_id):
+        """The events learn their financial event group: the row and its normalized event
+        (as normalizing its page read by group gives it)."""
+        for event in events:
+            vals = {"group_id": group_id}
+            try:
+                data = json.loads(event.normalized_json or "null")
+            except ValueError:
+                data = None  # unreadable: waits for review when planned
+            if isinstance(data, dict):
+                data["group_id"] = group_id
+                vals["normalized_json"] = canonical_json(data)
+            event.write(vals)
+
+    # ------------------------------------------------------------------------------------------
+    # Events staged before the normalized copy existed
+    # ------------------------------------------------------------------------------------------
+
+    def _restore_normalized(self, events):
+        """Store the normalized copy of the events that have none (staged before it existed),
+        by normalizing their raw data again through their Finances source. It is kept only
+        when it gives back the event that was staged (same key and same content digest); the
+        others keep none and wait for review when planned. Returns the events filled."""
+        filled = self.env["amazon.sp.event"]
+        for event in events.filtered(lambda ev: ev.line_ids and not ev.normalized_json):
+            try:
+                normalized = self._normalize_raw_again(event)
+            except (ValueError, TypeError, KeyError) as exc:  # NormalizationError included
+                _logger.info("Amazon event %s: raw data not read again: %s", event.id, exc)
+                continue
+            if normalized is None:
+                _logger.info("Amazon event %s: raw data gives another event", event.id)
+                continue
+            event.normalized_json = normalized_text(normalized)
+            filled |= event
+        return filled
+
+    def _normalize_raw_again(self, event):
+        """The normalized event of the stored raw data of ``event``, with its stored key and
+        fingerprint (the import numbers repeats), or None when it is not the event that was
+        staged."""
+        event.ensure_one()
+        source = sources.get_source(event.source_api)
+        raw = json.loads(event.raw_json or "null", parse_float=Decimal)
+        page = _PAGE_OF_ONE[source.name](event.source, raw)
+        resolver = None
+        if source.needs_marketplace_resolver:
+            resolver = self.env["amazon.sp.service.import"]._marketplace_resolver(event.account_id)
+        found, _failures = source.normalize(
+            page,
+            marketplace_resolver=resolver,
+            group_id=event.group_id or None,
+            posted_date_fallback=(
+                event.posted_date.replace(tzinfo=UTC) if event.posted_date else None
+            ),
+        )
+        if len(found) != 1:
+            return None
+        normalized = found[0]
+        if event.key != normalized.key and not event.key.startswith(f"{normalized.key}#"):
+            return None
+        normalized = replace(normalized, key=event.key, fingerprint=event.fingerprint or "")
+        if content_sha256(normalized) != event.content_sha256:
+            return None
+        return normalized
