@@ -2,6 +2,7 @@
 read exactly (Decimal, aware UTC), canonical JSON and its digest.
 """
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -110,10 +111,8 @@ def _other_date_forms(text, iso_forms, formats):
     ``strptime`` ``formats``, naive or aware; None when none reads it."""
     if iso_forms:
         iso = text[:-1] + "+00:00" if text.endswith("Z") else text
-        try:
+        with contextlib.suppress(ValueError):
             return datetime.fromisoformat(iso)
-        except ValueError:
-            pass
     for fmt in formats:
         try:
             return datetime.strptime(text, fmt)
