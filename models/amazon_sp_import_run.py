@@ -2,7 +2,7 @@ from odoo import api, fields, models
 
 from ..domain import sources
 
-# ClientStats attributes copied on the run (spapi.client.ClientStats.as_dict()).
+# ClientStats attributes copied on the run (spapi.results.ClientStats.as_dict()).
 STAT_FIELDS = {
     "calls": "api_calls",
     "throttled": "throttled",

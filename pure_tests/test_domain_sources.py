@@ -19,7 +19,8 @@ from domain.sources import (
     get_source,
     selection,
 )
-from spapi.client import Page, SpApiClient
+from spapi.client import SpApiClient
+from spapi.results import Page
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 FIXTURE_NAMES = sorted(name for name in os.listdir(FIXTURES) if name.endswith(".json"))

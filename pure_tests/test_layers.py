@@ -23,7 +23,6 @@ KNOWN_LONG = {
     "pure_tests/test_domain_plan.py": 685,
     "pure_tests/test_emulator_real_shapes.py": 645,
     "pure_tests/test_emulator_server.py": 792,
-    "spapi/client.py": 703,
 }
 
 

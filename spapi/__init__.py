@@ -3,7 +3,9 @@ pagination. Works as ``odoo.addons.account_amazon_refund.spapi`` and as top-leve
 
 from . import const
 from .auth import LwaAuth
-from .client import ClientStats, Page, Response, SpApiClient, TokenBucket, format_datetime
+from .bucket import TokenBucket
+from .client import SpApiClient, format_datetime
+from .results import ClientStats, Page, Response
 from .exceptions import (
     AuthError,
     InvalidInputError,

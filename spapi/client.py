@@ -15,12 +15,9 @@ import json
 import logging
 import random
 import re
-import threading
 import time
-from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import NamedTuple
 from urllib.parse import quote
 
 import requests
@@ -28,6 +25,7 @@ from requests.structures import CaseInsensitiveDict
 
 from . import const
 from .auth import TRANSPORT_ERRORS
+from .bucket import TokenBucket
 from .exceptions import (
     AuthError,
     InvalidInputError,
@@ -37,6 +35,7 @@ from .exceptions import (
     error_from_response,
     scrub,
 )
+from .results import ClientStats, Page, Response
 
 _logger = logging.getLogger(__name__)
 
@@ -44,113 +43,6 @@ DEFAULT_USER_AGENT = "account_amazon_refund/18.0.1.0.0 (Language=Python)"
 PAGE_SIZE_PARAM = "MaxResultsPerPage"
 # InvalidInput messages about dates ("Date range is invalid.") are not about the page size.
 DATE_ERROR = re.compile(r"\bdates?\b|posted(after|before)", re.IGNORECASE)
-
-
-# ----------------------------------------------------------------------------------------------
-# Rate limiting
-# ----------------------------------------------------------------------------------------------
-
-
-class TokenBucket:
-    """Client-side copy of Amazon's token bucket for one operation.
-
-    The bucket starts full (``burst`` tokens) and refills at ``rate`` tokens per second.
-    ``take()`` reserves a token and returns how long the caller must wait before sending; tokens
-    may go negative, so concurrent callers queue up behind each other.
-    """
-
-    def __init__(self, rate, burst, clock=time.monotonic):
-        if rate <= 0 or burst < 1:
-            raise ValueError("A token bucket needs a positive rate and a burst of at least 1.")
-        self._rate = float(rate)
-        self.burst = float(burst)
-        self.clock = clock
-        self.tokens = float(burst)
-        self._last = clock()
-        self._lock = threading.Lock()
-
-    def __repr__(self):
-        return f"TokenBucket(rate={self._rate}, burst={self.burst}, tokens={self.tokens:.3f})"
-
-    def _refill(self):
-        now = self.clock()
-        elapsed = max(0.0, now - self._last)
-        self._last = now
-        self.tokens = min(self.burst, self.tokens + elapsed * self._rate)
-
-    @property
-    def rate(self):
-        return self._rate
-
-    @rate.setter
-    def rate(self, value):
-        value = float(value)
-        if value <= 0:
-            raise ValueError("A token bucket needs a positive rate.")
-        with self._lock:
-            self._refill()  # tokens earned so far count at the old rate
-            self._rate = value
-
-    def take(self):
-        """Reserve one token; the seconds to wait before using it (0.0 when available now)."""
-        with self._lock:
-            self._refill()
-            self.tokens -= 1.0
-            if self.tokens >= 0:
-                return 0.0
-            return -self.tokens / self._rate
-
-    def drain(self):
-        """Empty the bucket (Amazon said 429: its bucket is empty, ours must be too)."""
-        with self._lock:
-            self._refill()
-            self.tokens = min(self.tokens, 0.0)
-
-
-# ----------------------------------------------------------------------------------------------
-# Results
-# ----------------------------------------------------------------------------------------------
-
-
-class Response(NamedTuple):
-    """What ``SpApiClient.request`` returns for a 2xx answer.
-
-    ``body``: the parsed JSON (numbers as ``Decimal``; ``{}`` when empty); ``request_id``:
-    ``x-amzn-RequestId``; ``headers``: case-insensitive response headers.
-    """
-
-    body: object
-    request_id: str | None
-    headers: CaseInsensitiveDict
-
-
-@dataclass
-class Page:
-    """One page of a paginated operation.
-
-    ``payload``: the ``payload`` object of the answer (Finances v0 and 2024-06-19) or the whole
-    body for APIs without that wrapper (Reports); ``next_token``: token of the next page, None on
-    the last one; ``request_id``: ``x-amzn-RequestId`` of the answer.
-    """
-
-    payload: dict
-    next_token: str | None = None
-    request_id: str | None = None
-
-
-@dataclass
-class ClientStats:
-    """Counters of one client, copied on the import run."""
-
-    calls: int = 0  # HTTP requests sent to SP-API
-    throttled: int = 0  # 429 answers
-    retries: int = 0  # requests sent again (backoff or fresh token)
-    rate_wait: float = 0.0  # seconds slept waiting on rate buckets
-    backoff_wait: float = 0.0  # seconds slept backing off after failures
-    token_refreshes: int = 0  # LWA access tokens obtained
-
-    def as_dict(self):
-        return asdict(self)
 
 
 # ----------------------------------------------------------------------------------------------
