@@ -436,7 +436,7 @@ class _Sale:
         self.day.group(("income", rule.account_ref, category, tax_key, label), rate).add(
             -base.amount, types, quantity=quantity
         )
-        if base.tax:
+        if base.tax or taxrate is not None:  # a base whose tax rounds to nothing is still one
             label = "Tax" if rate is None else f"Tax {format(rate.normalize(), 'f')}%"
             self.day.group(("tax", None, None, tax_key, label), rate).add(
                 -base.tax, base.tax_types, base=-base.amount
