@@ -295,6 +295,43 @@ def test_what_cannot_be_placed_waits_and_still_balances():
     assert plan.review_reasons[1].startswith("3 sale(s) wait for review: 302-0000001: ")
 
 
+def test_vat_that_cannot_be_reproduced_waits():
+    ignore = [AmountTypeRule("Charge/Mystery", "ignore")]
+    events = [
+        # shipping without VAT beside a taxed principal, in a VAT marketplace
+        sale(
+            1,
+            WHEN,
+            [("Charge/Principal", "10", "A"), ("Charge/Tax", "1.90", "A")]
+            + [("Charge/ShippingCharge", "3", "A")],
+        ),
+        # a whole promotion over charges taxed at two rates: no one VAT to take out of it
+        sale(
+            2,
+            WHEN,
+            [("Charge/Principal", "10", "B"), ("Charge/Tax", "1.90", "B")]
+            + [("Charge/GiftWrap", "2", "B"), ("Charge/GiftWrapTax", "0.14", "B")]
+            + [("Promotion/PromotionMetaDataDefinitionValue", "-1", "B")],
+        ),
+        # an ignored type that hides money
+        sale(3, WHEN, [("Charge/Principal", "5", "C"), ("Charge/Mystery", "0.50", "C")]),
+    ]
+    plan = plan_sales(events, sale_mapping(ignore), "UTC", taxes=DE_TAXES)
+    check_balanced(plan, events)
+    reasons = plan.event_reasons
+    assert reasons["txn:S1"] == (
+        "Charge/ShippingCharge (3.00) of item A carries no VAT while its principal does: "
+        "Amazon's VAT cannot be reproduced",
+    )
+    assert reasons["txn:S2"] == (
+        "Promotion/PromotionMetaDataDefinitionValue (-1.00) of item B includes VAT, but its "
+        "item's taxes give no one sale tax: Amazon's VAT cannot be reproduced",
+    )
+    assert reasons["txn:S3"] == ("ignored amount types do not net to zero: Charge/Mystery (0.50)",)
+    review = [(ln.label, ln.amount) for ln in plan.days[0].lines if ln.kind == "review"]
+    assert review == [("Charge/Mystery", D("-0.50"))]
+
+
 def test_a_non_sale_event_is_not_summarised():
     refund = sale(1, WHEN, [("Charge/Principal", "-10", "A")])
     refund = NormalizedEvent(**{**refund.__dict__, "event_type": "refund"})
