@@ -462,7 +462,8 @@ class AmazonSpServiceDocuments(models.AbstractModel):
         repartition = self._repartition(tax, base_line).filtered(
             lambda r: r.repartition_type == "tax"
         )
-        base_balance = self._balance(base_line.amount, currency, event.date, batch)
+        # As Odoo writes it on a purchase tax line: the base, positive for a refund's too.
+        base_balance = abs(self._balance(base_line.amount, currency, event.date, batch))
         amounts = split_by_factors(
             plan_line.amount, [Decimal(str(rep.factor)) for rep in repartition], quantum
         )
