@@ -432,7 +432,10 @@ class AmazonSpSettlementService(models.AbstractModel):
                 )
             )
         payout_clearing = move.line_ids.filtered(lambda line: line.account_id == clearing)
-        (clearing_lines.filtered(lambda line: not line.reconciled) | payout_clearing).reconcile()
+        # Zero lines (a group whose events need nothing booked) are reconciled already.
+        to_reconcile = (clearing_lines | payout_clearing).filtered(lambda line: not line.reconciled)
+        if to_reconcile:
+            to_reconcile.reconcile()
         settlement.write(
             {"payout_move_id": move.id, "state": "reconciled", "review_message": False}
         )

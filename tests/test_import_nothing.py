@@ -25,33 +25,7 @@ class TestImportNothingToBook(AmazonImportCommon):
         )
         posted = cls.now - timedelta(days=2)
         # A marketplace facilitator retrocharge: v0 names the tax Amazon withheld...
-        cls.dataset.add_raw_v0(
-            "RetrochargeEventList",
-            {
-                "RetrochargeEventType": "Retrocharge",
-                "AmazonOrderId": "112-0000000-0000013",
-                "PostedDate": iso(posted),
-                "BaseTax": {"CurrencyCode": "USD", "CurrencyAmount": 2.46},
-                "ShippingTax": {"CurrencyCode": "USD", "CurrencyAmount": 0.35},
-                "RetrochargeTaxWithheldList": [
-                    {
-                        "TaxCollectionModel": "MarketplaceFacilitator",
-                        "TaxesWithheld": [
-                            {
-                                "ChargeType": "MarketplaceFacilitatorTax-Principal",
-                                "ChargeAmount": {"CurrencyCode": "USD", "CurrencyAmount": -2.46},
-                            },
-                            {
-                                "ChargeType": "MarketplaceFacilitatorTax-Shipping",
-                                "ChargeAmount": {"CurrencyCode": "USD", "CurrencyAmount": -0.35},
-                            },
-                        ],
-                    }
-                ],
-                "MarketplaceName": "Amazon.com",
-            },
-            marketplace="US",
-        )
+        cls._facilitator_retrocharge_v0("112-0000000-0000013", posted)
         # ... 2024-06-19 sends two bare Tax breakdowns that cancel out (R13's shape).
         cls.dataset.add_raw_transaction(
             {
@@ -86,6 +60,36 @@ class TestImportNothingToBook(AmazonImportCommon):
                         "breakdownAmount": {"currencyAmount": -2.81, "currencyCode": "USD"},
                     },
                 ],
+            },
+            marketplace="US",
+        )
+
+    @classmethod
+    def _facilitator_retrocharge_v0(cls, order_id, posted):
+        cls.dataset.add_raw_v0(
+            "RetrochargeEventList",
+            {
+                "RetrochargeEventType": "Retrocharge",
+                "AmazonOrderId": order_id,
+                "PostedDate": iso(posted),
+                "BaseTax": {"CurrencyCode": "USD", "CurrencyAmount": 2.46},
+                "ShippingTax": {"CurrencyCode": "USD", "CurrencyAmount": 0.35},
+                "RetrochargeTaxWithheldList": [
+                    {
+                        "TaxCollectionModel": "MarketplaceFacilitator",
+                        "TaxesWithheld": [
+                            {
+                                "ChargeType": "MarketplaceFacilitatorTax-Principal",
+                                "ChargeAmount": {"CurrencyCode": "USD", "CurrencyAmount": -2.46},
+                            },
+                            {
+                                "ChargeType": "MarketplaceFacilitatorTax-Shipping",
+                                "ChargeAmount": {"CurrencyCode": "USD", "CurrencyAmount": -0.35},
+                            },
+                        ],
+                    }
+                ],
+                "MarketplaceName": "Amazon.com",
             },
             marketplace="US",
         )
@@ -171,3 +175,25 @@ class TestImportNothingToBook(AmazonImportCommon):
         self.assertEqual(set(events.mapped("state")), {"error"})
         self.assertIn("made nothing of it", events[0].review_message)
         self.assertEqual(run.events_error, 3)
+
+    def test_a_settlement_with_nothing_to_book_closes(self):
+        """A closed group whose only event needs no document: the import ends, the group is
+        paid out (nothing) and reconciled."""
+        settled = self.now - timedelta(days=30)
+        self._facilitator_retrocharge_v0("112-0000000-0000031", settled)
+        group = self.dataset.group_for("USD", settled)
+        self.assertLess(group.end, self.now)
+        account = self._import_account(
+            finances_api="v0", sync_from=(self.now - timedelta(days=45)).replace(tzinfo=None)
+        )
+        run = self._sync(account)
+        self.assertEqual(run.state, "done", run.error)
+        event = self._events(account).filtered(
+            lambda ev: ev.amazon_order_id == "112-0000000-0000031"
+        )
+        self.assertEqual(event.state, "nothing")
+        settlement = self.env["amazon.sp.settlement"].search(
+            [("account_id", "=", account.id), ("group_id", "=", group.group_id)]
+        )
+        self.assertEqual(settlement.event_ids, event)
+        self.assertEqual(settlement.state, "reconciled", settlement.review_message)
