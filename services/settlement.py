@@ -224,7 +224,7 @@ class AmazonSpSettlementService(models.AbstractModel):
         lines = self._clearing_lines(settlement)
         events = settlement.event_ids
         posted_events = events.filtered(lambda e: any(m.state == "posted" for m in e.move_ids))
-        waiting = events.filtered(lambda e: e.state != "ignored") - posted_events
+        waiting = events.filtered(lambda e: e.state not in ("ignored", "nothing")) - posted_events
         return settle.OdooFacts(
             posted_total=to_decimal(sum(lines.mapped("amount_currency"))),
             posted_count=len(posted_events),

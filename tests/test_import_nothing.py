@@ -197,3 +197,5 @@ class TestImportNothingToBook(AmazonImportCommon):
         )
         self.assertEqual(settlement.event_ids, event)
         self.assertEqual(settlement.state, "reconciled", settlement.review_message)
+        facts = self.env["amazon.sp.service.settlement"]._facts(settlement)
+        self.assertEqual((facts.posted_count, facts.waiting_count), (0, 0))
