@@ -155,3 +155,18 @@ class TestImportRealShapes(AmazonImportCommon):
             sorted(moved.filtered(lambda ln: ln.account_id == reserve).mapped("amount_currency")),
             [-150.0, 150.0],
         )
+
+    def test_promotion_takes_the_rate_of_its_item(self):
+        """v0 sends R01's promotion whole: the planner splits it at its item's rate (19 %), and
+        the credit note line takes a tax of that rate even when another one (18 % of 0.84 is
+        0.13 too) comes first."""
+        vat_18 = self.vat_19.copy({"name": "VAT 18% incl.", "amount": 18.0, "sequence": 0})
+        self.assertLess(vat_18.sequence, self.vat_19.sequence)
+        account = self._import_account("eu", self.marketplace_de, finances_api="v0")
+        self._sync(account)
+        event = self._events(account).filtered(lambda ev: ev.amazon_order_id == self.promo.order_id)
+        self.assertEqual(event.state, "posted", event.review_message)
+        note = event.move_ids.filtered(lambda m: m.move_type == "out_refund")
+        promotion = note.invoice_line_ids.filtered(lambda ln: ln.price_unit < 0)
+        self.assertEqual(promotion.tax_ids, self.vat_19)
+        self.assertEqual(note.amount_tax, 2.29)
