@@ -21,6 +21,7 @@ STATE_SELECTION = [
     ("to_review", "To Review"),
     ("ready", "Ready"),
     ("posted", "Posted"),
+    ("nothing", "Nothing to Book"),
     ("ignored", "Ignored"),
     ("error", "Error"),
 ]
@@ -90,6 +91,12 @@ class AmazonSpEvent(models.Model):
     review_reason = fields.Selection(REVIEW_REASON_SELECTION, index=True, tracking=True)
     review_message = fields.Text()
     ignore_reason = fields.Char(tracking=True)
+    nothing_reason = fields.Text(
+        string="Why Nothing to Book",
+        readonly=True,
+        help="Why the event needs no document: its amounts are zero or cancel each other out "
+        "(e.g. a marketplace facilitator retrocharge, whose tax Amazon withheld).",
+    )
     move_ids = fields.Many2many(
         "account.move",
         "account_move_amazon_sp_event_rel",
@@ -156,7 +163,8 @@ class AmazonSpEvent(models.Model):
         """Plan the events and make their documents (amazon.sp.service.documents): one
         ``create`` and one ``action_post`` per company. Returns the counters added to ``run``."""
         counts = dict.fromkeys(
-            ("events_posted", "events_draft", "events_to_review", "events_error"), 0
+            ("events_posted", "events_draft", "events_to_review", "events_error", "events_nothing"),
+            0,
         )
         events = self.filtered(lambda ev: ev.state in ("new", "to_review", "error", "ready"))
         for company in events.company_id:
@@ -179,10 +187,14 @@ class AmazonSpEvent(models.Model):
 
     def _amazon_sp_posted_clearing(self):
         """{event id: what its posted documents moved on the clearing account, in the event's
-        currency (Decimal), or None when it has no posted document}."""
+        currency (Decimal), or None when it has no posted document}. An event with nothing to
+        book moved nothing: 0."""
         clearing = self.company_id.amazon_sp_clearing_account_id
         result = {}
         for event in self:
+            if event.state == "nothing":
+                result[event.id] = Decimal(0)
+                continue
             moves = event.move_ids.filtered(lambda m: m.state == "posted")
             if not moves:
                 result[event.id] = None
@@ -241,7 +253,7 @@ class AmazonSpEvent(models.Model):
         """Plan again (after the mapping or settings changed)."""
         events = self.filtered(
             lambda ev: (
-                ev.state in ("to_review", "error", "new")
+                ev.state in ("to_review", "error", "new", "nothing")
                 and ev.review_reason != "changed"
                 and ev.line_ids
             )
@@ -250,7 +262,14 @@ class AmazonSpEvent(models.Model):
         if drafts:
             drafts.unlink()
         if events:
-            events.write({"state": "new", "review_reason": False, "review_message": False})
+            events.write(
+                {
+                    "state": "new",
+                    "review_reason": False,
+                    "review_message": False,
+                    "nothing_reason": False,
+                }
+            )
             events.line_ids.write({"is_unmapped": False})
             events._amazon_sp_process()
         return True

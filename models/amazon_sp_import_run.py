@@ -60,6 +60,10 @@ class AmazonSpImportRun(models.Model):
     events_draft = fields.Integer(string="Left Draft")
     events_to_review = fields.Integer(string="To Review")
     events_error = fields.Integer(string="In Error")
+    events_nothing = fields.Integer(
+        string="Nothing to Book",
+        help="Events whose amounts are zero or cancel out: no document needed.",
+    )
     settlements_read = fields.Integer()
     settlements_reconciled = fields.Integer()
     error = fields.Text()

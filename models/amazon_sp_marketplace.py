@@ -84,6 +84,17 @@ class AmazonSpMarketplace(models.Model):
         company_dependent=True,
         domain="[('type_tax_use', '=', 'sale')]",
     )
+    amazon_sp_fee_tax_id = fields.Many2one(
+        "account.tax",
+        string="Input VAT on Amazon's Fees",
+        company_dependent=True,
+        domain="[('type_tax_use', '=', 'purchase'), ('amount_type', '=', 'percent'), "
+        "('tax_exigibility', '=', 'on_invoice')]",
+        help="Where the company is registered for VAT in this marketplace, the purchase tax of "
+        "the VAT Amazon charges on its fees: the fee entries then book the fee net with this "
+        "tax and Amazon's VAT as input VAT (the event waits for review when the tax on the fee "
+        "differs from Amazon's by more than a cent). Empty: the VAT is part of the fee.",
+    )
     amazon_sp_payout_journal_id = fields.Many2one(
         "account.journal",
         string="Payout Journal",
@@ -118,6 +129,11 @@ class AmazonSpMarketplace(models.Model):
             "tax": (
                 self.amazon_sp_tax_id
                 if self and self.amazon_sp_seller_tax == "tax"
+                else self.env["account.tax"]
+            ),
+            "fee_tax": (
+                self.amazon_sp_fee_tax_id
+                if self and self.amazon_sp_seller_tax != "none"
                 else self.env["account.tax"]
             ),
         }

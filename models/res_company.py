@@ -14,6 +14,7 @@ AMAZON_ACCOUNT_DEFAULTS = {
     "promotion": ("AMZPRO", "Promotions (Amazon)", "income", False),
     "restocking": ("AMZRST", "Restocking fees (Amazon)", "income", False),
     "fees": ("AMZFEE", "Amazon fees", "expense", False),
+    "advertising": ("AMZADV", "Amazon advertising", "expense", False),
     "reimbursement": ("AMZRMB", "Amazon reimbursements", "income_other", False),
     "reimbursement_return": ("AMZRMR", "Amazon return reimbursements", "income_other", False),
     "reimbursement_damage": ("AMZRMD", "Amazon lost/damaged reimbursements", "income_other", False),

@@ -6,10 +6,17 @@ from odoo import Command, models
 
 from ..domain import NormalizationError, plan_event
 from ..domain.tax import TaxRate, candidates, pick_tax, tax_of
+from .fee_tax import fee_tax_bases, fee_tax_gap, fold_fee_taxes, split_by_factors
 
 _logger = logging.getLogger(__name__)
 
-COUNTERS = ("events_posted", "events_draft", "events_to_review", "events_error")
+COUNTERS = (
+    "events_posted",
+    "events_draft",
+    "events_to_review",
+    "events_error",
+    "events_nothing",
+)
 
 
 @dataclass
@@ -65,7 +72,8 @@ class AmazonSpServiceDocuments(models.AbstractModel):
 
     def _build(self, events, run=None):
         """Plan ``events`` (all of the current company), make, check and post their documents.
-        Returns the counters (events_posted, events_draft, events_to_review, events_error)."""
+        Returns the counters (events_posted, events_draft, events_to_review, events_error,
+        events_nothing)."""
         batch = DocumentBatch(
             company=self.env.company,
             run=run,
@@ -84,6 +92,9 @@ class AmazonSpServiceDocuments(models.AbstractModel):
                 batch.counts["events_error"] += 1
                 continue
             if result is None:
+                continue
+            if not result.documents:
+                self.env["amazon.sp.service.posting"]._nothing_to_book(event, batch)
                 continue
             batch.plans[event.id] = result
             docs_vals = self._documents_vals(event, result, batch)
@@ -155,26 +166,45 @@ class AmazonSpServiceDocuments(models.AbstractModel):
     def _prepare_fee_entry_vals(self, event, document, batch):
         """Hook: the values of the journal entry of ``event`` for ``document`` (a
         ``DocumentPlan`` that is not a credit note: fees, reimbursements...), its lines balanced
-        by the Amazon clearing account."""
+        by the Amazon clearing account. Its ``input_tax`` lines (the VAT Amazon charges on its
+        fees) are tax lines of the marketplace's input VAT tax on their fee's line; without that
+        tax, :meth:`_fee_entry_document` folded them into their fee."""
         company = batch.company
         currency = event.currency_id
+        tax = self._settings(event.marketplace_id, batch)["fee_tax"]
+        bases = fee_tax_bases(document.lines) if tax else {}
         lines = []
         total_balance = Decimal(0)
-        for plan_line in document.lines:
+        for index, plan_line in enumerate(document.lines):
+            common = {
+                "name": plan_line.label or plan_line.amount_types[0],
+                "partner_id": company.amazon_sp_partner_id.id,
+                "currency_id": currency.id,
+            }
+            if index in bases:
+                base_line = document.lines[bases[index]]
+                for vals in self._input_tax_lines_vals(event, plan_line, base_line, tax, batch):
+                    total_balance += Decimal(str(vals["balance"]))
+                    lines.append(Command.create({**common, **vals}))
+                continue
             balance = self._balance(plan_line.amount, currency, event.date, batch)
             total_balance += balance
-            lines.append(
-                Command.create(
-                    {
-                        "name": plan_line.label or plan_line.amount_types[0],
-                        "account_id": plan_line.account_ref,
-                        "partner_id": company.amazon_sp_partner_id.id,
-                        "currency_id": currency.id,
-                        "amount_currency": float(plan_line.amount),
-                        "balance": float(balance),
-                    }
-                )
-            )
+            vals = {
+                **common,
+                "account_id": plan_line.account_ref,
+                "amount_currency": float(plan_line.amount),
+                "balance": float(balance),
+                "tax_ids": [Command.clear()],
+            }
+            if index in bases.values():
+                repartition = self._repartition(tax, plan_line)
+                vals["tax_ids"] = [Command.set(tax.ids)]
+                vals["tax_tag_ids"] = [
+                    Command.set(
+                        repartition.filtered(lambda r: r.repartition_type == "base").tag_ids.ids
+                    )
+                ]
+            lines.append(Command.create(vals))
         lines.append(
             Command.create(
                 {
@@ -184,6 +214,7 @@ class AmazonSpServiceDocuments(models.AbstractModel):
                     "currency_id": currency.id,
                     "amount_currency": float(document.clearing_amount),
                     "balance": float(-total_balance),
+                    "tax_ids": [Command.clear()],
                 }
             )
         )
@@ -348,9 +379,113 @@ class AmazonSpServiceDocuments(models.AbstractModel):
                 if vals is None:
                     return None
             else:
+                document, problem = self._fee_entry_document(event, document, batch)
+                if problem:
+                    event._amazon_sp_set_review(*problem)
+                    batch.counts["events_to_review"] += 1
+                    return None
                 vals = self._prepare_fee_entry_vals(event, document, batch)
             vals_list.append(vals)
         return vals_list
+
+    # ------------------------------------------------------------------------------------------
+    # The VAT Amazon charges on its fees
+    # ------------------------------------------------------------------------------------------
+
+    def _fee_entry_document(self, event, document, batch):
+        """``(document, problem)``: ``document`` as its entry books it. The VAT Amazon charges
+        on a fee (an ``input_tax`` line) is the seller's input VAT where the marketplace has an
+        "Input VAT on Amazon's fees" tax, else part of the fee (folded into its line, as v0
+        sends it). ``problem``: a (review reason, message) pair when a fee's VAT is not what
+        that tax gives on the fee, to a cent's rounding."""
+        lines = document.lines
+        if not any(line.kind == "input_tax" for line in lines):
+            return document, None
+        tax = self._settings(event.marketplace_id, batch)["fee_tax"]
+        bases = fee_tax_bases(lines)
+        if not tax:
+            mapping = self._mapping(event.marketplace_id, batch)
+
+            def label_of(line):
+                name = line.amount_types[0].split("/", 1)[-1]
+                rule = mapping.get(f"Fee/{name}")
+                return (rule.label or rule.type_name) if rule else name
+
+            return replace(document, lines=fold_fee_taxes(lines, bases, label_of)), None
+        quantum = Decimal(1).scaleb(-event.currency_id.decimal_places)
+        rate = Decimal(str(tax.amount))
+        for index, line in enumerate(lines):
+            if line.kind != "input_tax":
+                continue
+            if index not in bases:
+                return document, (
+                    "tax",
+                    self.env._(
+                        "%(label)s: Amazon's VAT of %(amazon)s has no fee line to be its base "
+                        "in this document.",
+                        label=line.label,
+                        amazon=line.amount,
+                    ),
+                )
+            base = lines[bases[index]].amount
+            odoo = fee_tax_gap(base, line.amount, rate, quantum)
+            if odoo is not None:
+                return document, (
+                    "tax",
+                    self.env._(
+                        "%(label)s: Amazon's VAT on its fee is %(amazon)s on %(base)s; "
+                        "%(tax)s gives %(odoo)s (difference %(diff)s).",
+                        label=line.label,
+                        amazon=line.amount,
+                        base=base,
+                        tax=tax.name,
+                        odoo=odoo,
+                        diff=line.amount - odoo,
+                    ),
+                )
+        return document, None
+
+    def _repartition(self, tax, base_line):
+        """The repartition lines of ``tax`` for a fee line: a fee Amazon charges (a debit) is a
+        purchase, one it gives back (a credit) a refund."""
+        if base_line.amount < 0:
+            return tax.refund_repartition_line_ids
+        return tax.invoice_repartition_line_ids
+
+    def _input_tax_lines_vals(self, event, plan_line, base_line, tax, batch):
+        """The values of the tax lines of ``plan_line`` (Amazon's VAT on the fee of
+        ``base_line``): one per tax repartition line of ``tax``, with Amazon's amount exactly,
+        the repartition line and its tags, as Odoo's own tax lines (Odoo keeps a tax line it is
+        given on a journal entry: ``account.move._sync_tax_lines``)."""
+        currency = event.currency_id
+        quantum = Decimal(1).scaleb(-currency.decimal_places)
+        repartition = self._repartition(tax, base_line).filtered(
+            lambda r: r.repartition_type == "tax"
+        )
+        # As Odoo writes it on a purchase tax line: the base, positive for a refund's too.
+        base_balance = abs(self._balance(base_line.amount, currency, event.date, batch))
+        amounts = split_by_factors(
+            plan_line.amount, [Decimal(str(rep.factor)) for rep in repartition], quantum
+        )
+        shares = list(zip(repartition, amounts, strict=True))
+        return [
+            {
+                "account_id": rep._get_aml_target_tax_account().id or base_line.account_ref,
+                "amount_currency": float(amount),
+                "balance": float(self._balance(amount, currency, event.date, batch)),
+                "display_type": "tax",
+                "tax_repartition_line_id": rep.id,
+                "tax_tag_ids": [Command.set(rep.tag_ids.ids)],
+                "tax_base_amount": float(base_balance),
+                "tax_ids": [Command.clear()],
+            }
+            for rep, amount in shares
+            if amount
+        ]
+
+    # ------------------------------------------------------------------------------------------
+    # Credit notes
+    # ------------------------------------------------------------------------------------------
 
     def _credit_note_vals(self, event, document, batch):
         """The credit note's values, or None when a line's tax cannot be reproduced."""
@@ -405,6 +540,9 @@ class AmazonSpServiceDocuments(models.AbstractModel):
                 self._sale_taxes(batch),
                 event.marketplace_id.country_id.code or None,
             )
+        if plan_line.tax_rate is not None:
+            # A promotion whose VAT the planner split at its item's rate: taxes of that rate first
+            tried = sorted(tried, key=lambda tax: tax.rate != plan_line.tax_rate)
         picked = pick_tax(tried, plan_line.amount, plan_line.tax_amount, quantum)
         if picked:
             return plan_line, product, taxes.browse(picked.key), None

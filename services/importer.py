@@ -411,20 +411,40 @@ class AmazonSpServiceImport(models.AbstractModel):
     # ------------------------------------------------------------------------------------------
 
     def _process_pending(self, account, run, max_batches=None):
-        """Plan and post the account's new events in batches. True when some are left."""
+        """Plan and post the account's new events in batches. True when some are left.
+
+        Every event fetched leaves ``new`` (posted, draft, to review, error or nothing to
+        book): one that did not is logged and put in error, and no event is fetched twice by
+        one call, so the loop always ends."""
         Event = self.env["amazon.sp.event"]
+        domain = [("account_id", "=", account.id), ("state", "=", "new")]
+        seen = []
         done = 0
         while max_batches is None or done < max_batches:
             events = Event.search(
-                [("account_id", "=", account.id), ("state", "=", "new")],
-                order="posted_date, id",
-                limit=PROCESS_BATCH,
+                domain + [("id", "not in", seen)], order="posted_date, id", limit=PROCESS_BATCH
             )
             if not events:
                 return False
+            seen += events.ids
             events._amazon_sp_process(run=run)
+            stuck = events.filtered(lambda ev: ev.state == "new")
+            if stuck:
+                _logger.warning(
+                    "Amazon account %s: %s event(s) still new after processing: %s",
+                    account.id,
+                    len(stuck),
+                    ", ".join(stuck.mapped("key")),
+                )
+                stuck._amazon_sp_set_review(
+                    False,
+                    self.env._(
+                        "The import planned this event but made nothing of it (no document, "
+                        "no reason): retry it, or ignore it."
+                    ),
+                    state="error",
+                )
+                run._add(events_error=len(stuck))
             self._commit()
             done += 1
-        return bool(
-            Event.search_count([("account_id", "=", account.id), ("state", "=", "new")], limit=1)
-        )
+        return bool(Event.search_count(domain + [("id", "not in", seen)], limit=1))

@@ -137,6 +137,33 @@ class AmazonSpServicePosting(models.AbstractModel):
                         diff=planned_tax - odoo_tax,
                     ),
                 )
+        # The VAT Amazon charges on its fees: input VAT exactly as Amazon's (Odoo keeps the tax
+        # lines it is given), or none at all where it is part of the fee.
+        planned_input = Decimal(0)
+        if self._settings(event.marketplace_id, batch)["fee_tax"]:
+            planned_input = sum(
+                (
+                    pl.amount
+                    for doc in result.documents
+                    for pl in doc.lines
+                    if pl.kind == "input_tax"
+                ),
+                Decimal(0),
+            )
+        tax_lines = moves.filtered(lambda m: m.move_type == "entry").line_ids.filtered(
+            lambda ln: ln.tax_repartition_line_id.factor > 0
+        )
+        odoo_input = Decimal(str(sum(tax_lines.mapped("amount_currency"))))
+        if currency.compare_amounts(float(odoo_input), float(planned_input)) != 0:
+            return (
+                "tax",
+                self.env._(
+                    "The fee entries book input VAT of %(odoo)s, Amazon's VAT on its fees is "
+                    "%(amazon)s.",
+                    odoo=currency.round(float(odoo_input)),
+                    amazon=planned_input,
+                ),
+            )
         if currency.compare_amounts(moved, event.amount_total) != 0:
             return (
                 "balance",
@@ -183,6 +210,44 @@ class AmazonSpServicePosting(models.AbstractModel):
                 }
             )
             batch.counts["events_posted"] += len(done)
+
+    def _nothing_to_book(self, event, batch):
+        """``event`` planned cleanly but needs no document (its amounts are zero or cancel each
+        other out): it is done, with the reason in plain words."""
+        normalized = batch.normalized[event.id]
+        mapping = self.env["amazon.sp.service.documents"]._mapping(event.marketplace_id, batch)
+        lines = [ln for ln in normalized.lines if ln.amount]
+        shown = ", ".join(f"{ln.amount_type} {ln.amount}" for ln in lines)
+        withheld = [
+            ln
+            for ln in lines
+            if getattr(mapping.get(ln.amount_type), "role", None) == "withheld_tax"
+        ]
+        if not lines:
+            reason = self.env._("All of this event's amounts are zero: there is nothing to book.")
+        elif withheld:
+            reason = self.env._(
+                "The tax Amazon withheld offsets the tax charged (%(lines)s): the tax is "
+                "Amazon's (marketplace facilitator), so there is nothing to book.",
+                lines=shown,
+            )
+        else:
+            reason = self.env._(
+                "The event's amounts cancel each other out (%(lines)s): there is nothing to book.",
+                lines=shown,
+            )
+        run = batch.run
+        event.write(
+            {
+                "state": "nothing",
+                "review_reason": False,
+                "review_message": False,
+                "nothing_reason": reason,
+                "processed_by": "cron" if run and run.trigger == "cron" else self.env.user.name,
+                "processed_run_id": run.id if run else False,
+            }
+        )
+        batch.counts["events_nothing"] += 1
 
     def _note_moved_dates(self, events):
         """Odoo moves a document dated in a locked period to the first open date: say so."""

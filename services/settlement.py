@@ -224,7 +224,7 @@ class AmazonSpSettlementService(models.AbstractModel):
         lines = self._clearing_lines(settlement)
         events = settlement.event_ids
         posted_events = events.filtered(lambda e: any(m.state == "posted" for m in e.move_ids))
-        waiting = events.filtered(lambda e: e.state != "ignored") - posted_events
+        waiting = events.filtered(lambda e: e.state not in ("ignored", "nothing")) - posted_events
         return settle.OdooFacts(
             posted_total=to_decimal(sum(lines.mapped("amount_currency"))),
             posted_count=len(posted_events),
@@ -432,7 +432,10 @@ class AmazonSpSettlementService(models.AbstractModel):
                 )
             )
         payout_clearing = move.line_ids.filtered(lambda line: line.account_id == clearing)
-        (clearing_lines.filtered(lambda line: not line.reconciled) | payout_clearing).reconcile()
+        # Zero lines (a group whose events need nothing booked) are reconciled already.
+        to_reconcile = (clearing_lines | payout_clearing).filtered(lambda line: not line.reconciled)
+        if to_reconcile:
+            to_reconcile.reconcile()
         settlement.write(
             {"payout_move_id": move.id, "state": "reconciled", "review_message": False}
         )

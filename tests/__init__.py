@@ -9,5 +9,8 @@ from . import test_import_pull
 from . import test_import_review
 from . import test_import_apis
 from . import test_import_stored
+from . import test_import_nothing
+from . import test_import_fee_vat
+from . import test_import_shapes
 from . import test_settlement
 from . import test_reconcile_review
