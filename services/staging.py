@@ -10,20 +10,25 @@ from odoo.exceptions import UserError
 
 from ..domain import sources
 from ..domain.model import SOURCE_2024, SOURCE_V0, event_to_json
-from ..domain.values import canonical_json
+from ..domain.values import canonical_json, decimal_text
 from .common import company_tz
 
 _logger = logging.getLogger(__name__)
 
 
-def content_sha256(ev):
-    """Digest of what matters for the books (not volatile fields like transactionStatus)."""
+def content_sha256(ev, legacy=False):
+    """Digest of what matters for the books (not volatile fields like transactionStatus).
+
+    Numbers are written without trailing zeros (-19.60 and -19.6 give one digest: how Amazon
+    formats a number is not a change); ``legacy``: the digest of older versions, written as
+    received, still recognised for the events they stored."""
+    number = str if legacy else decimal_text
     lines = sorted(
         [
             ln.amount_type.lower(),
-            str(ln.amount),
+            number(ln.amount),
             ln.sku or "",
-            str(ln.quantity or ""),
+            number(Decimal(ln.quantity)) if ln.quantity else "",
             ln.order_adjustment_item_id or "",
         ]
         for ln in ev.lines
@@ -34,7 +39,7 @@ def content_sha256(ev):
         ev.marketplace_id or "",
         ev.posted_date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if ev.posted_date else "",
         ev.currency,
-        str(ev.total),
+        number(ev.total),
         lines,
     ]
     return hashlib.sha256(canonical_json(parts).encode("utf-8")).hexdigest()
@@ -138,7 +143,7 @@ class AmazonSpServiceStaging(models.AbstractModel):
         event that lost its normalized copy gets it back when the same data is read again."""
         if not (
             event.raw_sha256 == ev.raw_sha256
-            or event.content_sha256 == content_sha256(ev)
+            or event.content_sha256 in (content_sha256(ev), content_sha256(ev, legacy=True))
             or event.upstream_sha256 == ev.raw_sha256
         ):
             return False
@@ -300,6 +305,9 @@ class AmazonSpServiceStaging(models.AbstractModel):
         if event.key != normalized.key and not event.key.startswith(f"{normalized.key}#"):
             return None
         normalized = replace(normalized, key=event.key, fingerprint=event.fingerprint or "")
-        if content_sha256(normalized) != event.content_sha256:
+        if event.content_sha256 not in (
+            content_sha256(normalized),
+            content_sha256(normalized, legacy=True),
+        ):
             return None
         return normalized
