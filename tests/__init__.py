@@ -15,3 +15,4 @@ from . import test_import_shapes
 from . import test_settlement
 from . import test_reconcile_review
 from . import test_integrity_staging
+from . import test_integrity_lock
