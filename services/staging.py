@@ -6,7 +6,7 @@ from datetime import UTC
 from decimal import Decimal
 
 from odoo import Command, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..domain import sources
 from ..domain.model import SOURCE_2024, SOURCE_V0, event_to_json
@@ -77,6 +77,68 @@ class AmazonSpServiceStaging(models.AbstractModel):
     _name = "amazon.sp.service.staging"
     _description = "Amazon Event Staging"
 
+    # ------------------------------------------------------------------------------------------
+    # One seller, one account
+    # ------------------------------------------------------------------------------------------
+
+    def _same_seller(self, account):
+        """The other accounts (archived ones too, in every company) of the seller of
+        ``account``: what they imported is already known."""
+        if not account.seller_id:
+            return account.browse()
+        return (
+            account.sudo()
+            .with_context(active_test=False)
+            .search([("seller_id", "=", account.seller_id), ("id", "!=", account.id)])
+        )
+
+    def _check_seller_once(self, accounts):
+        """A seller is linked once per region (in the whole database): a second active account
+        would import and post everything a second time."""
+        for account in accounts.filtered(lambda acc: acc.seller_id and acc.active):
+            other = self._same_seller(account).filtered(
+                lambda acc, a=account: acc.active and acc.region == a.region
+            )[:1]
+            if other:
+                raise ValidationError(
+                    self.env._(
+                        "Seller %(seller)s is already linked in this region by account "
+                        "%(account)s of company %(company)s: one account per seller and region, "
+                        "or everything would be booked twice. Use that account, or archive it "
+                        "first.",
+                        seller=account.seller_id,
+                        account=other.name,
+                        company=other.company_id.name,
+                    )
+                )
+
+    # ------------------------------------------------------------------------------------------
+    # Staging
+    # ------------------------------------------------------------------------------------------
+
+    def _known_elsewhere(self, account, events):
+        """The transaction ids and fingerprints of ``events`` already staged by another account
+        of the same seller (read by both, booked once)."""
+        others = self._same_seller(account)
+        ids = [ev.transaction_id for ev in events if ev.transaction_id]
+        fingerprints = [ev.fingerprint for ev in events if ev.fingerprint]
+        if not others or not (ids or fingerprints):
+            return set(), set()
+        found = (
+            self.env["amazon.sp.event"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("account_id", "in", others.ids),
+                    "|",
+                    ("transaction_id", "in", ids or [""]),
+                    ("fingerprint", "in", fingerprints or [""]),
+                ]
+            )
+        )
+        return set(found.mapped("transaction_id")) - {False}, set(found.mapped("fingerprint"))
+
     def _stage(self, account, run, events, failures, marketplaces_by_amazon_id):
         """Store one page of normalized events (one ``create``); returns (counters, created).
 
@@ -104,6 +166,7 @@ class AmazonSpServiceStaging(models.AbstractModel):
         )
         by_key = {rec.key: rec for rec in existing}
         by_fp = {rec.fingerprint: rec for rec in existing if rec.fingerprint}
+        other_ids, other_fps = self._known_elsewhere(account, events)
         vals_list = []
         known = changed = 0
         seen = set()
@@ -119,7 +182,10 @@ class AmazonSpServiceStaging(models.AbstractModel):
                     changed += 1
                     self._flag_changed(rec, ev)
                 continue
-            if ev.fingerprint and ev.fingerprint in by_fp:
+            if (ev.fingerprint and ev.fingerprint in by_fp) or (
+                (ev.transaction_id and ev.transaction_id in other_ids)
+                or (ev.fingerprint and ev.fingerprint in other_fps)
+            ):
                 known += 1
                 continue
             vals_list.append(self._event_vals(account, run, ev, marketplaces_by_amazon_id))

@@ -1,6 +1,7 @@
 import json
 from decimal import Decimal
 
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.account_amazon_refund.domain import sources
@@ -61,3 +62,31 @@ class TestIntegrityStaging(AmazonImportCommon):
         self.assertEqual((counts["events_known"], counts["events_changed"]), (1, 0))
         self.assertEqual(event.state, "posted")
         self.assertFalse(event.review_reason)
+
+    def test_one_account_per_seller_and_region(self):
+        with self.assertRaises(ValidationError) as info:
+            self._import_account("na", self.marketplace_us, seller_id=self.account.seller_id)
+        self.assertIn(
+            f"account {self.account.name} of company {self.account.company_id.name}",
+            str(info.exception),
+        )
+        # Another region of the same seller is another account; an archived account frees
+        # its seller.
+        self._import_account("eu", self.marketplace_us, seller_id=self.account.seller_id)
+        self.account.active = False
+        self._import_account("na", self.marketplace_us, seller_id=self.account.seller_id)
+
+    def test_an_event_staged_by_another_account_of_the_seller_is_known(self):
+        refund = self._refund(items=[self.us_item()])
+        self._sync(self.account)
+        first = self._events(self.account)
+        event = first.filtered(lambda ev: ev.amazon_order_id == refund.order_id)
+        self.assertEqual(event.state, "posted")
+        # The same seller linked again (in another region, reading the same Amazon events;
+        # a duplicate made before the rule is the same case).
+        twin = self._import_account(
+            "eu", self.marketplace_us, seller_id=self.account.seller_id, finances_api="v0"
+        )
+        run = self._sync(twin)
+        self.assertFalse(self._events(twin), "nothing booked twice")
+        self.assertEqual(run.events_known, len(first))
