@@ -8,7 +8,7 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 
 from ..domain.sources import get_source
-from ..spapi.exceptions import SpApiError
+from ..spapi.exceptions import InvalidInputError, SpApiError
 
 _logger = logging.getLogger(__name__)
 
@@ -389,8 +389,34 @@ class AmazonSpServiceImport(models.AbstractModel):
         """Read one window (``(start, end, token)``) of one unit (``(marketplace, source)``) page
         by page; each page and the cursor are committed together.
 
-        Returns False when the page budget ran out before the window was read.
+        A next token Amazon no longer takes (v0 tokens last three minutes: a run that stopped
+        mid-window saved one) restarts the window from its start, once; staging knows the
+        events read again. Returns False when the page budget ran out before the window was
+        read.
         """
+        try:
+            return self._pull_window_pages(account, run, client, unit, window, cursor, budget)
+        except InvalidInputError as exc:
+            start, end, _token = window
+            if "token" not in str(exc).lower():
+                raise
+            _logger.info("Amazon account %s: %s: window read again", account.id, exc)
+            run.message_post(
+                body=self.env._(
+                    "Amazon no longer takes the next token of the window %(start)s – %(end)s "
+                    "(%(error)s): the window was read again from its start (the events already "
+                    "imported are recognised).",
+                    start=fields.Datetime.to_string(start.replace(tzinfo=None)),
+                    end=fields.Datetime.to_string(end.replace(tzinfo=None)),
+                    error=exc.message,
+                )
+            )
+            return self._pull_window_pages(
+                account, run, client, unit, (start, end, None), cursor, budget
+            )
+
+    def _pull_window_pages(self, account, run, client, unit, window, cursor, budget):
+        """:meth:`_pull_window` from the window's token as given."""
         marketplace, source = unit
         start, end, token = window
         pages = source.window_pages(

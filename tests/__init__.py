@@ -16,3 +16,4 @@ from . import test_settlement
 from . import test_reconcile_review
 from . import test_integrity_staging
 from . import test_integrity_lock
+from . import test_integrity_pull
