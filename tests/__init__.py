@@ -17,3 +17,4 @@ from . import test_reconcile_review
 from . import test_integrity_staging
 from . import test_integrity_lock
 from . import test_integrity_pull
+from . import test_integrity_settlement
