@@ -35,7 +35,7 @@ class TestIntegritySettlement(AmazonImportCommon):
 
         def group_or_fail(service, settlement):
             if settlement.group_id == failing:
-                raise UserError("entries already reconciled")
+                raise UserError(service.env._("entries already reconciled"))
             return original(service, settlement)
 
         with patch.object(Service, "_group", group_or_fail):
