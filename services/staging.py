@@ -15,6 +15,13 @@ from .common import company_tz
 
 _logger = logging.getLogger(__name__)
 
+# Amounts from this size on are not money (Odoo's floats would round or overflow them).
+MAX_AMOUNT = Decimal(10) ** 12
+
+
+def _sane(amount):
+    return amount.is_finite() and abs(amount) < MAX_AMOUNT
+
 
 def content_sha256(ev, legacy=False):
     """Digest of what matters for the books (not volatile fields like transactionStatus).
@@ -188,21 +195,88 @@ class AmazonSpServiceStaging(models.AbstractModel):
             ):
                 known += 1
                 continue
-            vals_list.append(self._event_vals(account, run, ev, marketplaces_by_amazon_id))
+            problem = self._unreadable(ev)
+            if problem:
+                vals_list.append(self._error_vals(account, run, ev, problem))
+            else:
+                vals_list.append(self._event_vals(account, run, ev, marketplaces_by_amazon_id))
         for key, sha, text, failure in failure_rows:
             if key in by_key or key in seen:
                 known += 1
                 continue
             seen.add(key)
             vals_list.append(self._failure_vals(account, run, key, sha, text, failure))
-        created = Event.create(vals_list) if vals_list else Event
+        created = self._create(account, run, events, vals_list)
         counts.update(
             events_new=len(created),
             events_known=known,
             events_changed=changed,
-            events_error=sum(1 for vals in vals_list if vals.get("state") == "error"),
+            events_error=len(created.filtered(lambda event: event.state == "error")),
         )
         return counts, created
+
+    def _create(self, account, run, events, vals_list):
+        """Create the page's events in one ``create``; when it fails, one by one (each in a
+        savepoint), an event that cannot be created going to error alone."""
+        Event = self.env["amazon.sp.event"]
+        if not vals_list:
+            return Event
+        try:
+            with self.env.cr.savepoint():
+                return Event.create(vals_list)
+        except Exception as exc:  # pylint: disable=broad-except
+            _logger.warning("Amazon account %s: page not staged at once: %s", account.id, exc)
+        by_key = {ev.key: ev for ev in events}
+        created = Event
+        for vals in vals_list:
+            try:
+                with self.env.cr.savepoint():
+                    created |= Event.create(vals)
+            except Exception as exc:  # pylint: disable=broad-except
+                ev = by_key.get(vals["key"])
+                if ev is None:
+                    raise
+                message = self.env._("This event could not be stored: %(error)s", error=exc)
+                created |= Event.create(self._error_vals(account, run, ev, message))
+        return created
+
+    def _unreadable(self, ev):
+        """Why the normalized event ``ev`` cannot be booked as it is (a plain message), or
+        None: a currency Odoo does not know, an amount that is not a number Odoo can hold."""
+        Currency = self.env["res.currency"].with_context(active_test=False).sudo()
+        if not Currency.search_count([("name", "=", ev.currency)], limit=1):
+            return self.env._(
+                "Amazon sent the currency code %(code)s, which Odoo does not know: add the "
+                "currency, then retry.",
+                code=ev.currency or "?",
+            )
+        amounts = [ev.total] + [ln.amount for ln in ev.lines]
+        amounts += [ln.quantity for ln in ev.lines if ln.quantity is not None]
+        if not all(_sane(amount) for amount in amounts):
+            return self.env._(
+                "Amazon sent an amount that is not a real money amount (%(amounts)s): ask "
+                "Amazon, then ignore this event or book it by hand.",
+                amounts=", ".join(sorted({str(a) for a in amounts if not _sane(a)})),
+            )
+        return None
+
+    def _error_vals(self, account, run, ev, message):
+        """The values of the event in error that keeps the raw data of ``ev`` under its key."""
+        return {
+            "account_id": account.id,
+            "key": ev.key,
+            "fingerprint": ev.fingerprint,
+            "transaction_id": ev.transaction_id,
+            "amazon_order_id": ev.amazon_order_id,
+            "raw_json": raw_text(ev.raw),
+            "raw_sha256": ev.raw_sha256,
+            "source": ev.source,
+            "source_api": ev.source_api,
+            "event_type": ev.event_type,
+            "state": "error",
+            "review_message": message,
+            "import_run_id": run.id,
+        }
 
     def _is_known(self, event, ev):
         """Whether ``ev`` (read again under the key of ``event``) brings nothing new. A stored

@@ -1,10 +1,13 @@
 import json
+from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.account_amazon_refund.domain import sources
+from odoo.addons.account_amazon_refund.emulator import to_transaction
 from odoo.addons.account_amazon_refund.services.staging import _PAGE_OF_ONE
 
 from .common_import import AmazonImportCommon
@@ -18,6 +21,18 @@ def with_trailing_zeros(value):
         return [with_trailing_zeros(item) for item in value]
     if isinstance(value, Decimal):
         return value.quantize(Decimal("0.01"))
+    return value
+
+
+def replace_values(value, name, new):
+    """``value`` (raw JSON data) with every ``name`` set to ``new``."""
+    if isinstance(value, dict):
+        return {
+            key: new if key == name else replace_values(item, name, new)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [replace_values(item, name, new) for item in value]
     return value
 
 
@@ -41,10 +56,13 @@ class TestIntegrityStaging(AmazonImportCommon):
         found, failures = source.normalize(
             _PAGE_OF_ONE[source.name](event.source, raw), marketplace_resolver=resolver
         )
+        return self._stage(account, found, failures)
+
+    def _stage(self, account, found, failures=()):
         run = self.env["amazon.sp.import.run"].create({"account_id": account.id})
         by_code = {mp._amazon_sp_code(): mp for mp in account._amazon_sp_enabled_marketplaces()}
         counts, _created = self.env["amazon.sp.service.staging"]._stage(
-            account, run, found, failures, by_code
+            account, run, found, list(failures), by_code
         )
         return counts
 
@@ -90,3 +108,56 @@ class TestIntegrityStaging(AmazonImportCommon):
         run = self._sync(twin)
         self.assertFalse(self._events(twin), "nothing booked twice")
         self.assertEqual(run.events_known, len(first))
+
+    def test_an_unknown_currency_never_blocks_its_page(self):
+        good = self._refund(days_ago=2, items=[self.us_item()])
+        refund = self._refund(days_ago=2, items=[self.us_item()])
+        transaction = replace_values(to_transaction(refund), "currencyCode", "ZZZ")
+        self.dataset.remove(refund)
+        self.dataset.add_raw_transaction(transaction, currency="USD", marketplace="US")
+        run = self._sync(self.account)
+        self.assertEqual(run.state, "done", run.error)
+        events = self._events(self.account)
+        by_order = {event.amazon_order_id: event for event in events}
+        self.assertEqual(by_order[good.order_id].state, "posted")
+        self.assertEveryCent(by_order[good.order_id])
+        unknown = by_order[refund.order_id]
+        self.assertEqual(unknown.state, "error")
+        self.assertIn("currency code ZZZ", unknown.review_message)
+        # Read again, it is known: nothing new, nothing changed.
+        run = self._sync(self.account, date_from=self.now - timedelta(days=5))
+        self.assertEqual((run.events_new, run.events_changed), (0, 0))
+        self.assertEqual(len(self._events(self.account)), len(events))
+
+    def test_amounts_that_are_not_money_never_block_their_page(self):
+        refund = self._refund(items=[self.us_item()])
+        self._sync(self.account)
+        event = self._events(self.account).filtered(
+            lambda ev: ev.amazon_order_id == refund.order_id
+        )
+        [ev] = sources.get_source(event.source_api).normalize(
+            _PAGE_OF_ONE[event.source_api](event.source, json.loads(event.raw_json))
+        )[0]
+
+        def variant(name, amount):
+            return replace(
+                ev,
+                key=f"{ev.key}-{name}",
+                fingerprint=f"{ev.fingerprint}-{name}",
+                transaction_id=f"{ev.transaction_id}-{name}",
+                amazon_order_id=f"{name}-order",
+                total=Decimal(amount),
+                lines=tuple(replace(line, amount=Decimal(amount)) for line in ev.lines),
+            )
+
+        huge, zero = variant("huge", "-1E+400"), variant("zero", "-0.0")
+        other = variant("other", "-1.00")
+        counts = self._stage(self.account, [huge, zero, other])
+        self.assertEqual((counts["events_new"], counts["events_error"]), (3, 1))
+        by_order = {e.amazon_order_id: e for e in self._events(self.account)}
+        self.assertEqual(by_order["huge-order"].state, "error")
+        self.assertIn("not a real money amount", by_order["huge-order"].review_message)
+        run = self.env["amazon.sp.import.run"].create({"account_id": self.account.id})
+        self.env["amazon.sp.service.import"]._process_pending(self.account, run)
+        self.assertEqual(by_order["zero-order"].state, "nothing")
+        self.assertNotEqual(by_order["other-order"].state, "new")
