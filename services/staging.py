@@ -2,10 +2,10 @@ import hashlib
 import json
 import logging
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from odoo import Command, models
+from odoo import Command, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..domain import sources
@@ -17,6 +17,12 @@ _logger = logging.getLogger(__name__)
 
 # Amounts from this size on are not money (Odoo's floats would round or overflow them).
 MAX_AMOUNT = Decimal(10) ** 12
+
+
+# An event dated this much ahead of now waits for review (a day: clocks and time zones).
+FUTURE_MARGIN = timedelta(days=1)
+# No Amazon event is older than this, whatever was asked.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _sane(amount):
@@ -199,7 +205,11 @@ class AmazonSpServiceStaging(models.AbstractModel):
             if problem:
                 vals_list.append(self._error_vals(account, run, ev, problem))
             else:
-                vals_list.append(self._event_vals(account, run, ev, marketplaces_by_amazon_id))
+                vals = self._event_vals(account, run, ev, marketplaces_by_amazon_id)
+                problem = self._date_problem(account, run, ev)
+                if problem:
+                    vals.update(state="to_review", review_reason="plan", review_message=problem)
+                vals_list.append(vals)
         for key, sha, text, failure in failure_rows:
             if key in by_key or key in seen:
                 known += 1
@@ -212,6 +222,7 @@ class AmazonSpServiceStaging(models.AbstractModel):
             events_known=known,
             events_changed=changed,
             events_error=len(created.filtered(lambda event: event.state == "error")),
+            events_to_review=len(created.filtered(lambda event: event.state == "to_review")),
         )
         return counts, created
 
@@ -257,6 +268,31 @@ class AmazonSpServiceStaging(models.AbstractModel):
                 "Amazon sent an amount that is not a real money amount (%(amounts)s): ask "
                 "Amazon, then ignore this event or book it by hand.",
                 amounts=", ".join(sorted({str(a) for a in amounts if not _sane(a)})),
+            )
+        return None
+
+    def _date_problem(self, account, run, ev):
+        """Why the date of ``ev`` needs a look before it is booked (a plain message), or None:
+        a date more than a day ahead, or before the account's start (``sync_from``; a date
+        range asked in the wizard may go further back, not before 2000)."""
+        posted = ev.posted_date.astimezone(UTC)
+        now = self.env["amazon.sp.service.import"]._now()
+        if posted > now + FUTURE_MARGIN:
+            return self.env._(
+                "Amazon dates this event %(date)s, in the future: check the date with Amazon "
+                "before it is booked (retry it to book it as it is, or ignore it).",
+                date=posted.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+        floor = EARLIEST
+        if account.sync_from and run.trigger != "wizard":
+            floor = fields.Datetime.to_datetime(account.sync_from).replace(tzinfo=UTC)
+        if posted < floor:
+            return self.env._(
+                "Amazon dates this event %(date)s, before the start of the account "
+                "(%(start)s): check the date with Amazon before it is booked (retry it to book "
+                "it as it is, or ignore it).",
+                date=posted.strftime("%Y-%m-%d %H:%M:%S"),
+                start=floor.strftime("%Y-%m-%d %H:%M:%S"),
             )
         return None
 

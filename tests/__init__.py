@@ -18,3 +18,4 @@ from . import test_integrity_staging
 from . import test_integrity_lock
 from . import test_integrity_pull
 from . import test_integrity_settlement
+from . import test_integrity_dates
