@@ -7,6 +7,7 @@ import psycopg2
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..domain.identity import number_across_pages
 from ..domain.sources import get_source
 from ..spapi.exceptions import InvalidInputError, SpApiError
 
@@ -426,8 +427,9 @@ class AmazonSpServiceImport(models.AbstractModel):
             marketplace_code=marketplace._amazon_sp_code() if marketplace else None,
             token=token,
         )
+        seen = {}  # the repeats of the window's pages read so far (numbered apart)
         for page in pages:
-            self._stage_page(account, run, source, page)
+            self._stage_page(account, run, source, page, seen=seen)
             if cursor:
                 cursor.write(
                     {
@@ -488,12 +490,13 @@ class AmazonSpServiceImport(models.AbstractModel):
 
         return resolve
 
-    def _stage_page(self, account, run, source, page, group_id=None, group_end=None):
+    def _stage_page(self, account, run, source, page, group_id=None, group_end=None, seen=None):
         """Stage one page read from ``source`` (a :class:`~..domain.sources.FinancesSource`).
 
         ``group_id``: the page lists one financial event group (its known events that did not
         know their group learn it); ``group_end`` (aware) dates the events Amazon sends
-        without a date (v0 service fees).
+        without a date (v0 service fees). ``seen``: the keys met on the earlier pages of the
+        same window or group (identical events on two pages are numbered apart).
         """
         resolver = (
             self._marketplace_resolver(account) if source.needs_marketplace_resolver else None
@@ -514,6 +517,8 @@ class AmazonSpServiceImport(models.AbstractModel):
                 len(undated),
             )
             failures = [f for f in failures if not f.missing_posted_date]
+        if seen is not None:
+            events = number_across_pages(events, seen)
         marketplaces = account._amazon_sp_enabled_marketplaces()
         by_code = {mp._amazon_sp_code(): mp for mp in marketplaces}
         if source.lists_all_marketplaces:

@@ -109,9 +109,16 @@ class AmazonSpSettlementService(models.AbstractModel):
         source = get_source(account.finances_api)
         end = settlement.end_date or settlement.start_date
         group_end = end.replace(tzinfo=UTC) if end else None
+        seen = {}
         for page in source.group_pages(client, settlement.group_id):
             Import._stage_page(
-                account, run, source, page, group_id=settlement.group_id, group_end=group_end
+                account,
+                run,
+                source,
+                page,
+                group_id=settlement.group_id,
+                group_end=group_end,
+                seen=seen,
             )
             Import._commit()
 
