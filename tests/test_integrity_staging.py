@@ -2,6 +2,7 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from unittest.mock import patch
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
@@ -161,3 +162,37 @@ class TestIntegrityStaging(AmazonImportCommon):
         self.env["amazon.sp.service.import"]._process_pending(self.account, run)
         self.assertEqual(by_order["zero-order"].state, "nothing")
         self.assertNotEqual(by_order["other-order"].state, "new")
+
+    def test_a_page_whose_create_fails_is_staged_event_by_event(self):
+        refund = self._refund(items=[self.us_item()])
+        self._sync(self.account)
+        event = self._events(self.account).filtered(
+            lambda ev: ev.amazon_order_id == refund.order_id
+        )
+        [ev] = sources.get_source(event.source_api).normalize(
+            _PAGE_OF_ONE[event.source_api](event.source, json.loads(event.raw_json))
+        )[0]
+        huge = replace(
+            ev,
+            key=f"{ev.key}-huge",
+            fingerprint=f"{ev.fingerprint}-huge",
+            transaction_id=f"{ev.transaction_id}-huge",
+            amazon_order_id="huge-order",
+            total=Decimal("-1E+400"),
+        )
+        other = replace(
+            ev,
+            key=f"{ev.key}-other",
+            fingerprint=f"{ev.fingerprint}-other",
+            transaction_id=f"{ev.transaction_id}-other",
+            amazon_order_id="other-order",
+        )
+        # Without the check before the create, the infinite amount fails the page's create.
+        Staging = type(self.env["amazon.sp.service.staging"])
+        with patch.object(Staging, "_unreadable", return_value=None):
+            counts = self._stage(self.account, [huge, other])
+        self.assertEqual((counts["events_new"], counts["events_error"]), (2, 1))
+        by_order = {e.amazon_order_id: e for e in self._events(self.account)}
+        self.assertEqual(by_order["huge-order"].state, "error")
+        self.assertIn("could not be stored", by_order["huge-order"].review_message)
+        self.assertEqual(by_order["other-order"].state, "new")
