@@ -95,7 +95,7 @@ class TestAuditDocuments(AmazonImportCommon):
         wizard = (
             self.env["amazon.sp.event.post"]
             .with_user(self.amazon_user)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"reason": "Amazon's correction is booked next month"})
         )
         self.assertEqual(wizard.event_ids, event)
