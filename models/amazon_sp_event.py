@@ -216,7 +216,7 @@ class AmazonSpEvent(models.Model):
             for key, value in built.items():
                 counts[key] += value
         if run:
-            run._add(**counts)
+            flow(run)._add(**counts)
         return counts
 
     def _amazon_sp_set_review(self, reason, message, state="to_review"):
@@ -282,17 +282,10 @@ class AmazonSpEvent(models.Model):
         the posted documents of an event Amazon changed since needs a ``reason`` (asked in a
         dialog)."""
         events = flow(self)
-        kept = events.filtered(
-            lambda ev: (
-                ev.review_reason == "changed"
-                and any(move.state == "posted" for move in ev.move_ids)
-            )
-        )
-        if kept:
-            if not reason:
-                return kept._amazon_sp_open_post_reason()
+        kept = events.filtered(lambda ev: ev.review_reason == "changed" and ev.move_ids)
+        if kept and reason:
             kept._amazon_sp_keep_posted(reason)
-            events -= kept
+        events -= kept
         to_plan = events.filtered(lambda ev: ev.state in ("to_review", "new") and not ev.move_ids)
         if to_plan.filtered(lambda ev: ev.review_reason == "changed"):
             raise UserError(
@@ -320,6 +313,8 @@ class AmazonSpEvent(models.Model):
                 event.message_post(body=self.env._("Documents posted after review."))
         if to_plan:
             to_plan.with_context(amazon_sp_skip_threshold=True)._amazon_sp_process()
+        if kept and not reason:
+            return kept._amazon_sp_open_post_reason()
         return True
 
     def _amazon_sp_check_documents(self):
@@ -344,7 +339,10 @@ class AmazonSpEvent(models.Model):
 
     def _amazon_sp_keep_posted(self, reason):
         """Keep the posted documents of events Amazon changed since (their new content is
-        dismissed), with the user's reason in the chatter."""
+        dismissed; their drafts are posted), with the user's reason in the chatter."""
+        drafts = self.move_ids.filtered(lambda m: m.state == "draft")
+        if drafts:
+            drafts.action_post()
         self.write(
             {
                 "state": "posted",
