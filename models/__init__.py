@@ -12,3 +12,4 @@ from . import res_company
 from . import amazon_sp_reconciliation
 from . import amazon_sp_daily_check
 from . import amazon_sp_settlement_report
+from . import amazon_sp_import_run_guard

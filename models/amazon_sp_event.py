@@ -1,3 +1,4 @@
+import hashlib
 import json
 from decimal import Decimal
 
@@ -6,6 +7,7 @@ from odoo.exceptions import UserError
 
 from ..domain import NormalizationError, sources
 from ..domain.model import event_from_json
+from .amazon_sp_flow_guard import check_flow, flow
 
 EVENT_TYPE_SELECTION = [
     ("refund", "Refund"),
@@ -34,7 +36,11 @@ REVIEW_REASON_SELECTION = [
     ("plan", "Needs a decision"),
     ("posting", "Posting failed"),
     ("stored", "Stored event unreadable"),
+    ("integrity", "Raw data does not match its SHA-256"),
+    ("document", "Document changed in Odoo"),
 ]
+# What a user may write on an event outside the import's flows (the ignore dialog).
+USER_FIELDS = ("ignore_reason",)
 
 
 class AmazonSpEvent(models.Model):
@@ -71,6 +77,12 @@ class AmazonSpEvent(models.Model):
     transaction_status = fields.Char(readonly=True)
     raw_json = fields.Text(string="Raw JSON", readonly=True)
     raw_sha256 = fields.Char(string="SHA-256", readonly=True)
+    raw_mismatch = fields.Boolean(
+        string="Raw Data Altered",
+        compute="_compute_raw_mismatch",
+        help="The raw JSON no longer matches the SHA-256 stored when it was imported: it was "
+        "changed after the import.",
+    )
     normalized_json = fields.Text(
         string="Normalized JSON",
         readonly=True,
@@ -133,6 +145,32 @@ class AmazonSpEvent(models.Model):
         for event in self:
             event.move_count = len(event.move_ids)
 
+    @api.depends("raw_json", "raw_sha256")
+    def _compute_raw_mismatch(self):
+        for event in self:
+            event.raw_mismatch = bool(
+                event.raw_json
+                and event.raw_sha256
+                and hashlib.sha256(event.raw_json.encode("utf-8")).hexdigest() != event.raw_sha256
+            )
+
+    # ------------------------------------------------------------------------------------------
+    # The audit trail: written by the import's flows only (see amazon_sp_flow_guard)
+    # ------------------------------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_flow(self, "create")
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_flow(self, "write", vals, USER_FIELDS)
+        return super().write(vals)
+
+    def unlink(self):
+        check_flow(self, "unlink")
+        return super().unlink()
+
     # ------------------------------------------------------------------------------------------
     # The normalized event, as staged (for the planner)
     # ------------------------------------------------------------------------------------------
@@ -153,7 +191,7 @@ class AmazonSpEvent(models.Model):
     def _amazon_sp_restore_normalized(self):
         """Store the normalized copy of the events staged before it existed (see
         ``amazon.sp.service.staging._restore_normalized``). Returns the events filled."""
-        return self.env["amazon.sp.service.staging"]._restore_normalized(self)
+        return self.env["amazon.sp.service.staging"]._restore_normalized(flow(self))
 
     # ------------------------------------------------------------------------------------------
     # Planning and documents (batched)
@@ -166,7 +204,10 @@ class AmazonSpEvent(models.Model):
             ("events_posted", "events_draft", "events_to_review", "events_error", "events_nothing"),
             0,
         )
-        events = self.filtered(lambda ev: ev.state in ("new", "to_review", "error", "ready"))
+        events = flow(self).filtered(lambda ev: ev.state in ("new", "to_review", "error", "ready"))
+        altered = events._amazon_sp_flag_altered()
+        counts["events_to_review"] += len(altered)
+        events -= altered
         for company in events.company_id:
             company_events = events.filtered(lambda ev, c=company: ev.company_id == c)
             company._amazon_sp_ensure_setup()
@@ -175,11 +216,27 @@ class AmazonSpEvent(models.Model):
             for key, value in built.items():
                 counts[key] += value
         if run:
-            run._add(**counts)
+            flow(run)._add(**counts)
         return counts
 
     def _amazon_sp_set_review(self, reason, message, state="to_review"):
-        self.write({"state": state, "review_reason": reason, "review_message": message})
+        flow(self).write({"state": state, "review_reason": reason, "review_message": message})
+
+    def _amazon_sp_flag_altered(self):
+        """Send the events whose raw data no longer matches its SHA-256 to review (nothing is
+        booked from altered data). Returns them."""
+        altered = self.filtered("raw_mismatch")
+        for event in altered:
+            event._amazon_sp_set_review(
+                "integrity",
+                self.env._(
+                    "The raw data of this event was changed after its import: it no longer "
+                    "matches its SHA-256 %(sha)s. Nothing is booked from it; import it again "
+                    "or ignore it.",
+                    sha=event.raw_sha256,
+                ),
+            )
+        return altered
 
     # ------------------------------------------------------------------------------------------
     # Review actions
@@ -219,10 +276,17 @@ class AmazonSpEvent(models.Model):
             action.update(view_mode="list,form", domain=[("id", "in", moves.ids)])
         return action
 
-    def action_post(self):
+    def action_post(self, reason=None):
         """Post: the draft documents of the events (threshold, draft policy), or make and
-        post them (other events to review are planned again, without the threshold)."""
-        to_plan = self.filtered(lambda ev: ev.state in ("to_review", "new") and not ev.move_ids)
+        post them (other events to review are planned again, without the threshold). Keeping
+        the posted documents of an event Amazon changed since needs a ``reason`` (asked in a
+        dialog)."""
+        events = flow(self)
+        kept = events.filtered(lambda ev: ev.review_reason == "changed" and ev.move_ids)
+        if kept and reason:
+            kept._amazon_sp_keep_posted(reason)
+        events -= kept
+        to_plan = events.filtered(lambda ev: ev.state in ("to_review", "new") and not ev.move_ids)
         if to_plan.filtered(lambda ev: ev.review_reason == "changed"):
             raise UserError(
                 self.env._(
@@ -230,12 +294,14 @@ class AmazonSpEvent(models.Model):
                     "the new content or reverse the documents by hand."
                 )
             )
-        with_drafts = self.filtered(lambda ev: ev.state in ("to_review", "ready") and ev.move_ids)
+        with_drafts = events.filtered(lambda ev: ev.state in ("to_review", "ready") and ev.move_ids)
+        with_drafts -= with_drafts._amazon_sp_flag_altered()
         if with_drafts:
             moves = with_drafts.move_ids.filtered(lambda m: m.state == "draft")
             if moves:
                 moves.action_post()
-            with_drafts.write(
+            checked = with_drafts._amazon_sp_check_documents()
+            checked.write(
                 {
                     "state": "posted",
                     "review_reason": False,
@@ -243,18 +309,64 @@ class AmazonSpEvent(models.Model):
                     "processed_by": self.env.user.name,
                 }
             )
-            for event in with_drafts:
+            for event in checked:
                 event.message_post(body=self.env._("Documents posted after review."))
         if to_plan:
             to_plan.with_context(amazon_sp_skip_threshold=True)._amazon_sp_process()
+        if kept and not reason:
+            return kept._amazon_sp_open_post_reason()
         return True
+
+    def _amazon_sp_check_documents(self):
+        """The every-cent check of documents posted outside the import (after review, or an
+        imported document reset and posted again): the events whose posted documents move the
+        clearing account by their net amount are returned; the others go to review."""
+        problems = self.env["amazon.sp.service.posting"]._check_posted(self)
+        for event in self.filtered(lambda ev: ev.id in problems):
+            event._amazon_sp_set_review(*problems[event.id])
+        return self.filtered(lambda ev: ev.id not in problems)
+
+    def _amazon_sp_open_post_reason(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Keep the Posted Documents"),
+            "res_model": "amazon.sp.event.post",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_event_ids": self.ids},
+        }
+
+    def _amazon_sp_keep_posted(self, reason):
+        """Keep the posted documents of events Amazon changed since (their new content is
+        dismissed; their drafts are posted), with the user's reason in the chatter."""
+        drafts = self.move_ids.filtered(lambda m: m.state == "draft")
+        if drafts:
+            drafts.action_post()
+        self.write(
+            {
+                "state": "posted",
+                "review_reason": False,
+                "review_message": False,
+                "processed_by": self.env.user.name,
+            }
+        )
+        for event in self:
+            event.message_post(
+                body=self.env._(
+                    "Posted documents kept although Amazon changed the event, by %(user)s: "
+                    "%(reason)s",
+                    user=self.env.user.name,
+                    reason=reason,
+                )
+            )
 
     def action_retry(self):
         """Plan again (after the mapping or settings changed)."""
-        events = self.filtered(
+        events = flow(self).filtered(
             lambda ev: (
                 ev.state in ("to_review", "error", "new", "nothing")
-                and ev.review_reason != "changed"
+                and ev.review_reason not in ("changed", "document")
                 and ev.line_ids
             )
         )
@@ -290,7 +402,7 @@ class AmazonSpEvent(models.Model):
 
     def action_ignore(self, reason=None):
         """Keep the event without documents (its draft documents are deleted)."""
-        for event in self:
+        for event in flow(self):
             reason = reason or event.ignore_reason
             if not reason:
                 raise UserError(self.env._("Say why the event is ignored."))

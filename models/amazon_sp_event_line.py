@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .amazon_sp_flow_guard import check_flow
 
 
 class AmazonSpEventLine(models.Model):
@@ -29,3 +31,18 @@ class AmazonSpEventLine(models.Model):
         index=True,
         help="The mapping has no rule for this amount type: the event waits for review.",
     )
+
+    # The audit trail: written by the import's flows only (see amazon_sp_flow_guard).
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_flow(self, "create")
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_flow(self, "write", vals)
+        return super().write(vals)
+
+    def unlink(self):
+        check_flow(self, "unlink")
+        return super().unlink()

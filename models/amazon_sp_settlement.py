@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .amazon_sp_flow_guard import check_flow, flow
+
 PROCESSING_STATUS_SELECTION = [("open", "Open"), ("closed", "Closed")]
 SETTLEMENT_STATE_SELECTION = [
     ("open", "Open"),  # Amazon still adds events to the group
@@ -7,6 +9,8 @@ SETTLEMENT_STATE_SELECTION = [
     ("to_review", "To Review"),  # closed, paid, but Odoo's figures differ from Amazon's
     ("reconciled", "Reconciled"),  # payout posted, clearing lines reconciled
 ]
+# What a user may write on a settlement outside the import's flows (a note).
+USER_FIELDS = ("review_message",)
 
 
 class AmazonSpSettlement(models.Model):
@@ -95,6 +99,21 @@ class AmazonSpSettlement(models.Model):
             else:
                 settlement.witness_state = "match"
 
+    # The audit trail: written by the import's flows only (see amazon_sp_flow_guard).
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_flow(self, "create")
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_flow(self, "write", vals, USER_FIELDS)
+        return super().write(vals)
+
+    def unlink(self):
+        check_flow(self, "unlink")
+        return super().unlink()
+
     # ------------------------------------------------------------------------------------------
     # Buttons
     # ------------------------------------------------------------------------------------------
@@ -108,13 +127,15 @@ class AmazonSpSettlement(models.Model):
     def action_check(self):
         """Link the events of the settlements again and check them (paying out those that
         match)."""
-        Service = self.env["amazon.sp.service.settlement"]
-        Service._link_events(self)
-        Service._check(self)
+        settlements = flow(self)
+        Service = settlements.env["amazon.sp.service.settlement"]
+        Service._link_events(settlements)
+        Service._check(settlements)
         return True
 
     def action_match_bank_lines(self):
-        matched = self.env["amazon.sp.service.settlement"]._match_bank_lines(self)
+        settlements = flow(self)
+        matched = settlements.env["amazon.sp.service.settlement"]._match_bank_lines(settlements)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

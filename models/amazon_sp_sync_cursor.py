@@ -1,6 +1,7 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..domain import sources
+from .amazon_sp_flow_guard import check_flow
 
 
 class AmazonSpSyncCursor(models.Model):
@@ -38,3 +39,18 @@ class AmazonSpSyncCursor(models.Model):
             "One cursor per seller account, marketplace and Finances API.",
         )
     ]
+
+    # The audit trail: written by the import's flows only (see amazon_sp_flow_guard).
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_flow(self, "create")
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_flow(self, "write", vals)
+        return super().write(vals)
+
+    def unlink(self):
+        check_flow(self, "unlink")
+        return super().unlink()

@@ -81,7 +81,9 @@ class AmazonSpCheckService(models.AbstractModel):
     @api.model
     def _check_accounts(self, days=None):
         """Check the last ``days`` days (up to yesterday) of every linked account and enabled
-        marketplace; an account Amazon fails to answer is logged and skipped."""
+        marketplace. An account Amazon fails to answer (unreachable, refused, failing) is logged
+        and left at its first failure, until the next run: its other marketplaces and days are
+        not tried, so one unreachable account cannot hold the scheduled action."""
         days = DAILY_CHECK_DAYS if days is None else days
         Account = self.env["amazon.sp.account"]
         now = self.env["amazon.sp.service.import"]._now()
@@ -89,15 +91,19 @@ class AmazonSpCheckService(models.AbstractModel):
             account = account.with_company(account.company_id)
             service = self.with_company(account.company_id)
             today = now.astimezone(company_tz(service.env, account.company_id)).date()
-            for marketplace in account._amazon_sp_enabled_marketplaces():
-                for back in range(days, 0, -1):
-                    try:
-                        service._daily_check(account, today - timedelta(days=back), marketplace)
-                    except SpApiError as exc:
-                        _logger.warning(
-                            "Amazon daily check of account %s failed: %s", account.id, exc
+            try:
+                client = account._get_spapi_client()
+                for marketplace in account._amazon_sp_enabled_marketplaces():
+                    for back in range(days, 0, -1):
+                        service._daily_check(
+                            account, today - timedelta(days=back), marketplace, client=client
                         )
-                        break
+            except SpApiError as exc:
+                _logger.warning(
+                    "Amazon daily check of account %s stopped at its first failure: %s",
+                    account.id,
+                    exc,
+                )
 
     @api.model
     def _daily_check(self, account, day, marketplace, client=None):

@@ -67,6 +67,7 @@ class AmazonSpServiceImport(models.AbstractModel):
         Returns the import run. Scheduled runs record a failure on the run and return; runs
         started by a user record it and raise a UserError.
         """
+        self, account = (rec._amazon_sp_flow() for rec in (self, account))
         account.ensure_one()
         if self.env.company != account.company_id or account.env.company != account.company_id:
             # The scheduled action runs in its user's company: work in the account's.

@@ -165,17 +165,38 @@ class AmazonSpServicePosting(models.AbstractModel):
                 ),
             )
         if currency.compare_amounts(moved, event.amount_total) != 0:
-            return (
-                "balance",
-                self.env._(
-                    "The documents move the Amazon clearing account by %(moved)s, the event's net "
-                    "amount is %(total)s %(currency)s.",
-                    moved=currency.round(moved),
-                    total=event.amount_total,
-                    currency=currency.name,
-                ),
-            )
+            return self._balance_problem(event, moved)
         return None
+
+    def _balance_problem(self, event, moved):
+        """(reason, message) of documents that move the clearing account by ``moved``, not by
+        the event's net amount."""
+        currency = event.currency_id
+        return (
+            "balance",
+            self.env._(
+                "The documents move the Amazon clearing account by %(moved)s, the event's net "
+                "amount is %(total)s %(currency)s.",
+                moved=currency.round(float(moved)),
+                total=event.amount_total,
+                currency=currency.name,
+            ),
+        )
+
+    def _check_posted(self, events):
+        """The every-cent check of documents posted outside the import (after review, or an
+        imported document reset and posted again): {event id: (reason, message)} of the
+        events whose posted documents do not move the clearing account by their net amount
+        (an event with nothing to book moved nothing)."""
+        problems = {}
+        moved = events._amazon_sp_posted_clearing()
+        for event in events:
+            amount = moved[event.id]
+            if amount is None:
+                amount = Decimal(0)
+            if event.currency_id.compare_amounts(float(amount), event.amount_total) != 0:
+                problems[event.id] = self._balance_problem(event, amount)
+        return problems
 
     def _post(self, moves, events, batch):
         if not moves:

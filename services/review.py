@@ -352,7 +352,17 @@ class AmazonSpServiceReview(models.AbstractModel):
 
         summary, lines, differences = self._export_rows(review)
         out = io.BytesIO()
-        book = xlsxwriter.Workbook(out, {"in_memory": True})
+        # Text stays text: an accept note or an Amazon description that starts with "=" is
+        # never a formula in the auditor's spreadsheet (nor a number or a link).
+        book = xlsxwriter.Workbook(
+            out,
+            {
+                "in_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+            },
+        )
         bold = book.add_format({"bold": True})
         money = book.add_format({"num_format": "#,##0.00"})
         sheet = book.add_worksheet("Summary")
@@ -361,14 +371,14 @@ class AmazonSpServiceReview(models.AbstractModel):
             if isinstance(value, float):
                 sheet.write_number(row, 1, value, money)
             else:
-                sheet.write(row, 1, value)
+                sheet.write_string(row, 1, value or "")
         sheet.set_column(0, 1, 28)
         sheet = book.add_worksheet("Amount types")
         headers = ["Amount type", "Amazon", "Odoo posted", "Difference"]
         for col, header in enumerate(headers):
             sheet.write(0, col, header, bold)
         for row, values in enumerate(lines, start=1):
-            sheet.write(row, 0, values[0])
+            sheet.write_string(row, 0, values[0] or "")
             for col in (1, 2, 3):
                 sheet.write_number(row, col, values[col], money)
         sheet.set_column(0, 0, 45)
@@ -382,7 +392,7 @@ class AmazonSpServiceReview(models.AbstractModel):
                 if col == 1:
                     sheet.write_number(row, col, value, money)
                 else:
-                    sheet.write(row, col, value)
+                    sheet.write_string(row, col, value or "")
         sheet.set_column(2, 2, 80)
         book.close()
         return self.env["ir.attachment"].create(

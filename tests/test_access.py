@@ -187,3 +187,31 @@ class TestAccessRpc(AmazonSpTestMixin, HttpCase):
         [values] = response.json()["result"]
         self.assertEqual(values["refresh_token"], "Atzr|secret-refresh")
         self.assertEqual(values["lwa_client_secret"], "test-client-secret")
+
+    def test_user_cannot_rewrite_an_event_by_rpc(self):
+        """Not even with the flows' context key in the call: only server code opens a flow."""
+        event = self.env["amazon.sp.event"].create(
+            {
+                "account_id": self.account.id,
+                "key": "txn:rpc",
+                "source_api": "2024-06-19",
+                "state": "posted",
+                "raw_json": "{}",
+            }
+        )
+        for login in ("amz_user", "amz_manager"):
+            self.authenticate(login, f"{login}_pw")
+            for context in ({}, {"amazon_sp_flow": True}):
+                with self.subTest(login=login, context=context):
+                    with mute_logger("odoo.http"):
+                        response = self._call_kw(
+                            "amazon.sp.event",
+                            "write",
+                            [[event.id], {"state": "new", "raw_json": '{"forged": 1}'}],
+                            {"context": context},
+                        )
+                    body = response.json()
+                    self.assertNotIn("result", body)
+                    self.assertEqual(body["error"]["data"]["name"], "odoo.exceptions.AccessError")
+        event.invalidate_recordset()
+        self.assertRecordValues(event, [{"state": "posted", "raw_json": "{}"}])

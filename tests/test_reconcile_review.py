@@ -262,3 +262,26 @@ class TestReconcileReview(AmazonImportCommon):
         self.assertAlmostEqual(check.amazon_adjustment_total, 13.00)
         self.assertEqual(check.amazon_count, 2)
         self.assertEqual(check.odoo_count, 2)
+
+    def test_daily_check_leaves_a_failing_account_at_its_first_failure(self):
+        """An account Amazon does not answer is tried once per scheduled check, not once per
+        marketplace and day (an unreachable account must not hold the scheduled action)."""
+        self.account.marketplace_ids |= self.env.ref(
+            "account_amazon_refund.amazon_sp_marketplace_ca"
+        )
+        self.emu.inject("server_error", count=None, operation="listTransactions")
+        Check = type(self.env["amazon.sp.service.check"])
+        original = Check._daily_check
+        calls = []
+
+        def counting(service, account, day, marketplace, client=None):
+            calls.append((account.id, day, marketplace.id))
+            return original(service, account, day, marketplace, client=client)
+
+        with patch.object(Check, "_daily_check", counting):
+            self.env["amazon.sp.account"]._cron_amazon_sp_daily_check(days=3)
+        tried = [call for call in calls if call[0] == self.account.id]
+        self.assertEqual(len(tried), 1, tried)
+        self.assertFalse(
+            self.env["amazon.sp.daily.check"].search([("account_id", "=", self.account.id)])
+        )
