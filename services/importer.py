@@ -179,8 +179,9 @@ class AmazonSpServiceImport(models.AbstractModel):
         CRON_MAX_PAGES pages and processes at most CRON_MAX_BATCHES batches. A failing account
         is logged and left for the next run. Returns True when one had more to do."""
         more = False
-        running = self.env["amazon.sp.import.run"].search([("state", "=", "running")])
-        self._close_dead_runs(running.account_id)
+        flow = self._amazon_sp_flow()
+        running = flow.env["amazon.sp.import.run"].search([("state", "=", "running")])
+        flow._close_dead_runs(running.account_id)
         for account in accounts:
             try:
                 run = self._sync(

@@ -22,9 +22,9 @@ class TestIntegrityDates(AmazonImportCommon):
 
     def _stage_refund(self, refund):
         """Stage ``refund`` as Amazon's page would give it (whatever its date)."""
-        Importer = self.env["amazon.sp.service.import"]
+        Importer = self.env["amazon.sp.service.import"]._amazon_sp_flow()
         source = sources.get_source("2024-06-19")
-        run = self.env["amazon.sp.import.run"].create({"account_id": self.account.id})
+        run = Importer.env["amazon.sp.import.run"].create({"account_id": self.account.id})
         page = type("Page", (), {"payload": {"transactions": [to_transaction(refund)]}})
         Importer._stage_page(self.account, run, source, page)
         return run
@@ -38,7 +38,7 @@ class TestIntegrityDates(AmazonImportCommon):
         run = self._sync(self.account)
         for refund in (future, old):
             self._stage_refund(refund)
-        self.env["amazon.sp.service.import"]._process_pending(self.account, run)
+        run.env["amazon.sp.service.import"]._process_pending(self.account, run)
         self.assertEqual(self._event(ok).state, "posted")
         for refund, words in ((future, "in the future"), (old, "before the start")):
             event = self._event(refund)

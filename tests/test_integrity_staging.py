@@ -60,9 +60,10 @@ class TestIntegrityStaging(AmazonImportCommon):
         return self._stage(account, found, failures)
 
     def _stage(self, account, found, failures=()):
-        run = self.env["amazon.sp.import.run"].create({"account_id": account.id})
+        # (as the import stages a page: in its flow)
+        run = self.env["amazon.sp.import.run"]._amazon_sp_flow().create({"account_id": account.id})
         by_code = {mp._amazon_sp_code(): mp for mp in account._amazon_sp_enabled_marketplaces()}
-        counts, _created = self.env["amazon.sp.service.staging"]._stage(
+        counts, _created = run.env["amazon.sp.service.staging"]._stage(
             account, run, found, list(failures), by_code
         )
         return counts
@@ -158,8 +159,12 @@ class TestIntegrityStaging(AmazonImportCommon):
         by_order = {e.amazon_order_id: e for e in self._events(self.account)}
         self.assertEqual(by_order["huge-order"].state, "error")
         self.assertIn("not a real money amount", by_order["huge-order"].review_message)
-        run = self.env["amazon.sp.import.run"].create({"account_id": self.account.id})
-        self.env["amazon.sp.service.import"]._process_pending(self.account, run)
+        run = (
+            self.env["amazon.sp.import.run"]
+            ._amazon_sp_flow()
+            .create({"account_id": self.account.id})
+        )
+        run.env["amazon.sp.service.import"]._process_pending(self.account, run)
         self.assertEqual(by_order["zero-order"].state, "nothing")
         self.assertNotEqual(by_order["other-order"].state, "new")
 
