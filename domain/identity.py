@@ -34,8 +34,11 @@ def _date_text(posted_date):
     return posted_date.astimezone(timezone.utc).isoformat() if posted_date else ""
 
 
-def digest_key(kind, order_id, posted_date, lines):
-    """``v0:<sha256>`` of event kind, order id, posted date, adjustment item ids and amounts."""
+def digest_key(kind, order_id, posted_date, lines, group_id=None):
+    """``v0:<sha256>`` of event kind, order id, posted date, adjustment item ids and amounts.
+
+    ``group_id``: the settlement of an event Amazon sends without a date (the same service fee
+    every month is another event in each settlement)."""
     parts = [
         kind,
         order_id or "",
@@ -43,6 +46,8 @@ def digest_key(kind, order_id, posted_date, lines):
         _adjustment_item_ids(lines),
         _line_parts(lines),
     ]
+    if group_id:
+        parts.append(["group", group_id])
     return "v0:" + _digest(parts)
 
 
@@ -53,7 +58,7 @@ def _fingerprint_type(amount_type):
     return f"Fee/{name}" if category == "FeeTax" else amount_type
 
 
-def fingerprint(event_type, order_id, posted_date, lines, total):
+def fingerprint(event_type, order_id, posted_date, lines, total, group_id=None):
     """Identity shared by both APIs (the same canonical event gives the same fingerprint).
 
     sha256 of: the family (``order`` for refund/claim/chargeback, else the event type); the order
@@ -73,6 +78,8 @@ def fingerprint(event_type, order_id, posted_date, lines, total):
     if posted_date is not None:
         when = posted_date.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     parts = ["fp1", family, ident, when, _adjustment_item_ids(lines), decimal_text(total)]
+    if group_id:  # an undated event: its settlement tells repeats apart
+        parts.append(["group", group_id])
     return _digest(parts)
 
 
@@ -96,4 +103,40 @@ def _number_duplicates(events, identity):
         if changes:
             event = replace(event, **changes)
         result.append(event)
+    return result
+
+
+def _base(value):
+    """A key or fingerprint without its repeat number (``#n``)."""
+    base, sep, rank = (value or "").rpartition("#")
+    return base if sep and rank.isdigit() else value
+
+
+def number_across_pages(events, seen):
+    """Number the repeats of ``events`` (one page) after those of the earlier pages of the
+    same window, as :func:`_number_duplicates` numbers them within a page: ``seen`` (a dict
+    the caller keeps for the window, updated here) remembers who owns each key and
+    fingerprint. Identical events on two pages then keep two keys, the same at every read of
+    the window from its start; one transaction (same ``transaction_id``) listed twice stays one.
+    """
+    owners_by = {"key": seen.setdefault("key", {}), "fingerprint": seen.setdefault("fp", {})}
+    counter = seen.setdefault("events", [0])
+    result = []
+    for event in events:
+        counter[0] += 1
+        ident = event.transaction_id or ("event", counter[0])
+        changes = {}
+        for attr, owners_of in owners_by.items():
+            value = getattr(event, attr)
+            if not value:
+                continue
+            base = _base(value)
+            owners = owners_of.setdefault(base, [])
+            if ident not in owners:
+                owners.append(ident)
+            rank = owners.index(ident) + 1
+            numbered = base if rank == 1 else f"{base}#{rank}"
+            if numbered != value:
+                changes[attr] = numbered
+        result.append(replace(event, **changes) if changes else event)
     return result

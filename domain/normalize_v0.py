@@ -361,9 +361,13 @@ def _v0_event(raw, list_name, reader, event_type, ctx):
     marketplace_id = fields.pop("marketplace_id", None)
     if marketplace_id is None and resolver:
         marketplace_id = resolver(fields["marketplace_name"], lines.currency)
+    # An undated event (a v0 service fee) is told apart from its repeats by its settlement.
+    undated_group = ctx["group_id"] if posted is None else None
     return NormalizedEvent(
-        key=digest_key(kind, order_id, posted, lines.lines),
-        fingerprint=fingerprint(event_type, order_id, posted, lines.lines, total),
+        key=digest_key(kind, order_id, posted, lines.lines, group_id=undated_group),
+        fingerprint=fingerprint(
+            event_type, order_id, posted, lines.lines, total, group_id=undated_group
+        ),
         source_api=SOURCE_V0,
         marketplace_id=marketplace_id,
         currency=lines.currency,

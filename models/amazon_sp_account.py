@@ -205,10 +205,13 @@ class AmazonSpAccount(models.Model):
             account.amazon_event_count = counts.get(account.id, 0)
             account.amazon_event_review_count = review.get(account.id, 0)
 
+    @api.constrains("seller_id", "region", "active")
+    def _check_seller_once(self):
+        self.env["amazon.sp.service.staging"]._check_seller_once(self)
+
     @api.constrains("region", "marketplace_ids", "api_url")
     def _check_marketplace_region(self):
-        # Amazon's regional endpoints only serve their own marketplaces; an overridden endpoint
-        # (the emulator, a proxy) may serve any.
+        # Amazon's regional endpoints serve their own marketplaces; an api_url may serve any.
         for account in self.filtered(lambda a: not a.api_url):
             other = account.marketplace_ids.filtered(lambda m, a=account: m.region != a.region)
             if other:

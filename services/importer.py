@@ -2,11 +2,14 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
+import psycopg2
+
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..domain.identity import number_across_pages
 from ..domain.sources import get_source
-from ..spapi.exceptions import SpApiError
+from ..spapi.exceptions import InvalidInputError, SpApiError
 
 _logger = logging.getLogger(__name__)
 
@@ -24,6 +27,11 @@ PROCESS_BATCH = 500
 CRON_MAX_PAGES = 100
 # Event batches processed per account and scheduled run.
 CRON_MAX_BATCHES = 10
+# The first key of the PostgreSQL advisory lock held by the import of an account (the second is
+# the account's id): one import per account at a time, released when its worker dies.
+LOCK_CLASS = 0x414D5A
+# Failures that end an import run (the database's serialization and lock errors included).
+RUN_ERRORS = (SpApiError, UserError, psycopg2.Error)
 
 
 class AmazonSpServiceImport(models.AbstractModel):
@@ -74,6 +82,35 @@ class AmazonSpServiceImport(models.AbstractModel):
                 max_batches=max_batches,
                 settlements_only=settlements_only,
             )
+        if not self._lock(account):
+            return self._refuse(account, trigger)
+        try:
+            return self._sync_locked(
+                account,
+                trigger,
+                date_from=date_from,
+                date_to=date_to,
+                order_id=order_id,
+                max_pages=max_pages,
+                max_batches=max_batches,
+                settlements_only=settlements_only,
+            )
+        finally:
+            self._unlock(account)
+
+    def _sync_locked(
+        self,
+        account,
+        trigger,
+        date_from=None,
+        date_to=None,
+        order_id=None,
+        max_pages=None,
+        max_batches=None,
+        settlements_only=False,
+    ):
+        """:meth:`_sync` once the account's lock is held."""
+        self._close_dead_runs(account)
         account.company_id._amazon_sp_ensure_setup()
         marketplaces = account._amazon_sp_enabled_marketplaces()
         run = self.env["amazon.sp.import.run"].create(
@@ -102,7 +139,8 @@ class AmazonSpServiceImport(models.AbstractModel):
             more = self._process_pending(account, run, max_batches=max_batches) or more
             if settlements_only or not (order_id or date_from or more):
                 self.env["amazon.sp.service.settlement"]._sync_settlements(account, run, client)
-        except (SpApiError, UserError) as exc:
+        except Exception as exc:
+            # Whatever stops it, the run ends (failed, with the reason): it never stays running.
             _logger.warning(
                 "Amazon import run %s of account %s failed: %s", run.id, account.id, exc
             )
@@ -118,6 +156,8 @@ class AmazonSpServiceImport(models.AbstractModel):
                 }
             )
             self._commit()
+            if not isinstance(exc, RUN_ERRORS):
+                raise
             if trigger != "cron":
                 raise UserError(
                     self.env._("The Amazon import failed: %(error)s", error=str(exc))
@@ -139,6 +179,9 @@ class AmazonSpServiceImport(models.AbstractModel):
         CRON_MAX_PAGES pages and processes at most CRON_MAX_BATCHES batches. A failing account
         is logged and left for the next run. Returns True when one had more to do."""
         more = False
+        flow = self._amazon_sp_flow()
+        running = flow.env["amazon.sp.import.run"].search([("state", "=", "running")])
+        flow._close_dead_runs(running.account_id)
         for account in accounts:
             try:
                 run = self._sync(
@@ -152,8 +195,71 @@ class AmazonSpServiceImport(models.AbstractModel):
                 if self._can_commit():
                     self.env.cr.rollback()
                 continue
-            more = more or run.state == "partial"
+            more = more or (run and run.state == "partial")
         return more
+
+    # ------------------------------------------------------------------------------------------
+    # One import per account at a time
+    # ------------------------------------------------------------------------------------------
+
+    def _lock(self, account):
+        """Take the account's import lock (a session advisory lock: it outlives the commits of
+        the import and is released when its worker dies). False when another import holds it."""
+        self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_CLASS, account.id))
+        return self.env.cr.fetchone()[0]
+
+    def _unlock(self, account):
+        try:
+            self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, account.id))
+        except psycopg2.Error as exc:  # a lost connection has lost its locks too
+            _logger.warning("Amazon account %s: import lock not released: %s", account.id, exc)
+
+    def _refuse(self, account, trigger):
+        """Another import of ``account`` holds its lock: say so (a scheduled run only logs it
+        and returns no run)."""
+        running = self.env["amazon.sp.import.run"].search(
+            [("account_id", "=", account.id), ("state", "=", "running")], limit=1
+        )
+        if running:
+            message = self.env._(
+                "An import of this account is already running since %(date)s. Wait for it to "
+                "end, then import again.",
+                date=fields.Datetime.to_string(running.date_start),
+            )
+        else:
+            message = self.env._(
+                "An import of this account is already running. Wait for it to end, then import "
+                "again."
+            )
+        _logger.info("Amazon account %s: %s", account.id, message)
+        if trigger == "cron":
+            return self.env["amazon.sp.import.run"]
+        raise UserError(message)
+
+    def _close_dead_runs(self, accounts):
+        """Close as failed the runs left running by a worker that died (killed, lost its
+        database connection): a running run whose account's lock is free, or held by this
+        worker before its run began."""
+        Run = self.env["amazon.sp.import.run"]
+        for account in accounts:
+            dead = Run.search([("account_id", "=", account.id), ("state", "=", "running")])
+            if not dead or not self._lock(account):
+                continue
+            try:
+                dead.write(
+                    {
+                        "state": "failed",
+                        "date_end": fields.Datetime.now(),
+                        "error": self.env._(
+                            "This import stopped before it ended (its worker was stopped, lost "
+                            "its database connection or met a database conflict); the next "
+                            "import goes on from where it stopped."
+                        ),
+                    }
+                )
+                self._commit()
+            finally:
+                self._unlock(account)
 
     # ------------------------------------------------------------------------------------------
     # Time and transactions
@@ -286,8 +392,34 @@ class AmazonSpServiceImport(models.AbstractModel):
         """Read one window (``(start, end, token)``) of one unit (``(marketplace, source)``) page
         by page; each page and the cursor are committed together.
 
-        Returns False when the page budget ran out before the window was read.
+        A next token Amazon no longer takes (v0 tokens last three minutes: a run that stopped
+        mid-window saved one) restarts the window from its start, once; staging knows the
+        events read again. Returns False when the page budget ran out before the window was
+        read.
         """
+        try:
+            return self._pull_window_pages(account, run, client, unit, window, cursor, budget)
+        except InvalidInputError as exc:
+            start, end, _token = window
+            if "token" not in str(exc).lower():
+                raise
+            _logger.info("Amazon account %s: %s: window read again", account.id, exc)
+            run.message_post(
+                body=self.env._(
+                    "Amazon no longer takes the next token of the window %(start)s – %(end)s "
+                    "(%(error)s): the window was read again from its start (the events already "
+                    "imported are recognised).",
+                    start=fields.Datetime.to_string(start.replace(tzinfo=None)),
+                    end=fields.Datetime.to_string(end.replace(tzinfo=None)),
+                    error=exc.message,
+                )
+            )
+            return self._pull_window_pages(
+                account, run, client, unit, (start, end, None), cursor, budget
+            )
+
+    def _pull_window_pages(self, account, run, client, unit, window, cursor, budget):
+        """:meth:`_pull_window` from the window's token as given."""
         marketplace, source = unit
         start, end, token = window
         pages = source.window_pages(
@@ -297,8 +429,9 @@ class AmazonSpServiceImport(models.AbstractModel):
             marketplace_code=marketplace._amazon_sp_code() if marketplace else None,
             token=token,
         )
+        seen = {}  # the repeats of the window's pages read so far (numbered apart)
         for page in pages:
-            self._stage_page(account, run, source, page)
+            self._stage_page(account, run, source, page, seen=seen)
             if cursor:
                 cursor.write(
                     {
@@ -359,12 +492,13 @@ class AmazonSpServiceImport(models.AbstractModel):
 
         return resolve
 
-    def _stage_page(self, account, run, source, page, group_id=None, group_end=None):
+    def _stage_page(self, account, run, source, page, group_id=None, group_end=None, seen=None):
         """Stage one page read from ``source`` (a :class:`~..domain.sources.FinancesSource`).
 
         ``group_id``: the page lists one financial event group (its known events that did not
         know their group learn it); ``group_end`` (aware) dates the events Amazon sends
-        without a date (v0 service fees).
+        without a date (v0 service fees). ``seen``: the keys met on the earlier pages of the
+        same window or group (identical events on two pages are numbered apart).
         """
         resolver = (
             self._marketplace_resolver(account) if source.needs_marketplace_resolver else None
@@ -385,6 +519,8 @@ class AmazonSpServiceImport(models.AbstractModel):
                 len(undated),
             )
             failures = [f for f in failures if not f.missing_posted_date]
+        if seen is not None:
+            events = number_across_pages(events, seen)
         marketplaces = account._amazon_sp_enabled_marketplaces()
         by_code = {mp._amazon_sp_code(): mp for mp in marketplaces}
         if source.lists_all_marketplaces:

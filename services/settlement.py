@@ -109,9 +109,16 @@ class AmazonSpSettlementService(models.AbstractModel):
         source = get_source(account.finances_api)
         end = settlement.end_date or settlement.start_date
         group_end = end.replace(tzinfo=UTC) if end else None
+        seen = {}
         for page in source.group_pages(client, settlement.group_id):
             Import._stage_page(
-                account, run, source, page, group_id=settlement.group_id, group_end=group_end
+                account,
+                run,
+                source,
+                page,
+                group_id=settlement.group_id,
+                group_end=group_end,
+                seen=seen,
             )
             Import._commit()
 
@@ -239,22 +246,43 @@ class AmazonSpSettlementService(models.AbstractModel):
         """Check every settlement; pay out (and reconcile) those that match Amazon.
 
         Open groups stay open; closed ones wait for their funds, or go to review naming the
-        difference; nothing is posted for a group that does not match."""
+        difference; nothing is posted for a group that does not match. One settlement whose
+        check fails (in its own savepoint) goes to review naming the failure; the others are
+        checked all the same."""
         for settlement in settlements.filtered(lambda s: s.state != "reconciled"):
             service = self.with_company(settlement.company_id)
             settlement = settlement.with_company(settlement.company_id)
-            group = service._group(settlement)
-            currency = settlement.currency_id
-            quantum = Decimal(1).scaleb(-currency.decimal_places) if currency else Decimal("0.01")
-            check = settle.check_group(group, service._facts(settlement), quantum)
-            if check.status == "open":
-                settlement.write({"state": "open", "review_message": False})
-            elif check.status == "waiting_transfer":
-                settlement.write({"state": "to_reconcile", "review_message": False})
-            elif check.status != "match":
-                service._set_review(settlement, "\n".join(check.reasons))
-            else:
-                service._pay_out(settlement)
+            try:
+                with self.env.cr.savepoint():
+                    service._check_one(settlement)
+            except Exception as exc:
+                _logger.warning(
+                    "Amazon settlement %s not checked: %s", settlement.id, exc, exc_info=True
+                )
+                service._set_review(
+                    settlement,
+                    self.env._(
+                        "The check of this settlement failed: %(error)s. The other settlements "
+                        "were checked; fix the cause, then import again.",
+                        error=str(exc),
+                    ),
+                )
+
+    @api.model
+    def _check_one(self, settlement):
+        """Check one settlement (in its company); pay it out when it matches."""
+        group = self._group(settlement)
+        currency = settlement.currency_id
+        quantum = Decimal(1).scaleb(-currency.decimal_places) if currency else Decimal("0.01")
+        check = settle.check_group(group, self._facts(settlement), quantum)
+        if check.status == "open":
+            settlement.write({"state": "open", "review_message": False})
+        elif check.status == "waiting_transfer":
+            settlement.write({"state": "to_reconcile", "review_message": False})
+        elif check.status != "match":
+            self._set_review(settlement, "\n".join(check.reasons))
+        else:
+            self._pay_out(settlement)
 
     @api.model
     def _set_review(self, settlement, message):

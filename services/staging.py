@@ -2,28 +2,46 @@ import hashlib
 import json
 import logging
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from odoo import Command, models
-from odoo.exceptions import UserError
+from odoo import Command, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 from ..domain import sources
 from ..domain.model import SOURCE_2024, SOURCE_V0, event_to_json
-from ..domain.values import canonical_json
+from ..domain.values import canonical_json, decimal_text
 from .common import company_tz
 
 _logger = logging.getLogger(__name__)
 
+# Amounts from this size on are not money (Odoo's floats would round or overflow them).
+MAX_AMOUNT = Decimal(10) ** 12
 
-def content_sha256(ev):
-    """Digest of what matters for the books (not volatile fields like transactionStatus)."""
+
+# An event dated this much ahead of now waits for review (a day: clocks and time zones).
+FUTURE_MARGIN = timedelta(days=1)
+# No Amazon event is older than this, whatever was asked.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _sane(amount):
+    return amount.is_finite() and abs(amount) < MAX_AMOUNT
+
+
+def content_sha256(ev, legacy=False):
+    """Digest of what matters for the books (not volatile fields like transactionStatus).
+
+    Numbers are written without trailing zeros (-19.60 and -19.6 give one digest: how Amazon
+    formats a number is not a change); ``legacy``: the digest of older versions, written as
+    received, still recognised for the events they stored."""
+    number = str if legacy else decimal_text
     lines = sorted(
         [
             ln.amount_type.lower(),
-            str(ln.amount),
+            number(ln.amount),
             ln.sku or "",
-            str(ln.quantity or ""),
+            number(Decimal(ln.quantity)) if ln.quantity else "",
             ln.order_adjustment_item_id or "",
         ]
         for ln in ev.lines
@@ -34,7 +52,7 @@ def content_sha256(ev):
         ev.marketplace_id or "",
         ev.posted_date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if ev.posted_date else "",
         ev.currency,
-        str(ev.total),
+        number(ev.total),
         lines,
     ]
     return hashlib.sha256(canonical_json(parts).encode("utf-8")).hexdigest()
@@ -72,6 +90,68 @@ class AmazonSpServiceStaging(models.AbstractModel):
     _name = "amazon.sp.service.staging"
     _description = "Amazon Event Staging"
 
+    # ------------------------------------------------------------------------------------------
+    # One seller, one account
+    # ------------------------------------------------------------------------------------------
+
+    def _same_seller(self, account):
+        """The other accounts (archived ones too, in every company) of the seller of
+        ``account``: what they imported is already known."""
+        if not account.seller_id:
+            return account.browse()
+        return (
+            account.sudo()
+            .with_context(active_test=False)
+            .search([("seller_id", "=", account.seller_id), ("id", "!=", account.id)])
+        )
+
+    def _check_seller_once(self, accounts):
+        """A seller is linked once per region (in the whole database): a second active account
+        would import and post everything a second time."""
+        for account in accounts.filtered(lambda acc: acc.seller_id and acc.active):
+            other = self._same_seller(account).filtered(
+                lambda acc, a=account: acc.active and acc.region == a.region
+            )[:1]
+            if other:
+                raise ValidationError(
+                    self.env._(
+                        "Seller %(seller)s is already linked in this region by account "
+                        "%(account)s of company %(company)s: one account per seller and region, "
+                        "or everything would be booked twice. Use that account, or archive it "
+                        "first.",
+                        seller=account.seller_id,
+                        account=other.name,
+                        company=other.company_id.name,
+                    )
+                )
+
+    # ------------------------------------------------------------------------------------------
+    # Staging
+    # ------------------------------------------------------------------------------------------
+
+    def _known_elsewhere(self, account, events):
+        """The transaction ids and fingerprints of ``events`` already staged by another account
+        of the same seller (read by both, booked once)."""
+        others = self._same_seller(account)
+        ids = [ev.transaction_id for ev in events if ev.transaction_id]
+        fingerprints = [ev.fingerprint for ev in events if ev.fingerprint]
+        if not others or not (ids or fingerprints):
+            return set(), set()
+        found = (
+            self.env["amazon.sp.event"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("account_id", "in", others.ids),
+                    "|",
+                    ("transaction_id", "in", ids or [""]),
+                    ("fingerprint", "in", fingerprints or [""]),
+                ]
+            )
+        )
+        return set(found.mapped("transaction_id")) - {False}, set(found.mapped("fingerprint"))
+
     def _stage(self, account, run, events, failures, marketplaces_by_amazon_id):
         """Store one page of normalized events (one ``create``); returns (counters, created).
 
@@ -99,6 +179,7 @@ class AmazonSpServiceStaging(models.AbstractModel):
         )
         by_key = {rec.key: rec for rec in existing}
         by_fp = {rec.fingerprint: rec for rec in existing if rec.fingerprint}
+        other_ids, other_fps = self._known_elsewhere(account, events)
         vals_list = []
         known = changed = 0
         seen = set()
@@ -114,31 +195,131 @@ class AmazonSpServiceStaging(models.AbstractModel):
                     changed += 1
                     self._flag_changed(rec, ev)
                 continue
-            if ev.fingerprint and ev.fingerprint in by_fp:
+            if (ev.fingerprint and ev.fingerprint in by_fp) or (
+                (ev.transaction_id and ev.transaction_id in other_ids)
+                or (ev.fingerprint and ev.fingerprint in other_fps)
+            ):
                 known += 1
                 continue
-            vals_list.append(self._event_vals(account, run, ev, marketplaces_by_amazon_id))
+            problem = self._unreadable(ev)
+            if problem:
+                vals_list.append(self._error_vals(account, run, ev, problem))
+            else:
+                vals = self._event_vals(account, run, ev, marketplaces_by_amazon_id)
+                problem = self._date_problem(account, run, ev)
+                if problem:
+                    vals.update(state="to_review", review_reason="plan", review_message=problem)
+                vals_list.append(vals)
         for key, sha, text, failure in failure_rows:
             if key in by_key or key in seen:
                 known += 1
                 continue
             seen.add(key)
             vals_list.append(self._failure_vals(account, run, key, sha, text, failure))
-        created = Event.create(vals_list) if vals_list else Event
+        created = self._create(account, run, events, vals_list)
         counts.update(
             events_new=len(created),
             events_known=known,
             events_changed=changed,
-            events_error=sum(1 for vals in vals_list if vals.get("state") == "error"),
+            events_error=len(created.filtered(lambda event: event.state == "error")),
+            events_to_review=len(created.filtered(lambda event: event.state == "to_review")),
         )
         return counts, created
+
+    def _create(self, account, run, events, vals_list):
+        """Create the page's events in one ``create``; when it fails, one by one (each in a
+        savepoint), an event that cannot be created going to error alone."""
+        Event = self.env["amazon.sp.event"]
+        if not vals_list:
+            return Event
+        try:
+            with self.env.cr.savepoint():
+                return Event.create(vals_list)
+        except Exception as exc:  # pylint: disable=broad-except
+            _logger.warning("Amazon account %s: page not staged at once: %s", account.id, exc)
+        by_key = {ev.key: ev for ev in events}
+        created = Event
+        for vals in vals_list:
+            try:
+                with self.env.cr.savepoint():
+                    created |= Event.create(vals)
+            except Exception as exc:  # pylint: disable=broad-except
+                ev = by_key.get(vals["key"])
+                if ev is None:
+                    raise
+                message = self.env._("This event could not be stored: %(error)s", error=exc)
+                created |= Event.create(self._error_vals(account, run, ev, message))
+        return created
+
+    def _unreadable(self, ev):
+        """Why the normalized event ``ev`` cannot be booked as it is (a plain message), or
+        None: a currency Odoo does not know, an amount that is not a number Odoo can hold."""
+        Currency = self.env["res.currency"].with_context(active_test=False).sudo()
+        if not Currency.search_count([("name", "=", ev.currency)], limit=1):
+            return self.env._(
+                "Amazon sent the currency code %(code)s, which Odoo does not know: add the "
+                "currency, then retry.",
+                code=ev.currency or "?",
+            )
+        amounts = [ev.total] + [ln.amount for ln in ev.lines]
+        amounts += [ln.quantity for ln in ev.lines if ln.quantity is not None]
+        if not all(_sane(amount) for amount in amounts):
+            return self.env._(
+                "Amazon sent an amount that is not a real money amount (%(amounts)s): ask "
+                "Amazon, then ignore this event or book it by hand.",
+                amounts=", ".join(sorted({str(a) for a in amounts if not _sane(a)})),
+            )
+        return None
+
+    def _date_problem(self, account, run, ev):
+        """Why the date of ``ev`` needs a look before it is booked (a plain message), or None:
+        a date more than a day ahead, or before the account's start (``sync_from``; a date
+        range asked in the wizard may go further back, not before 2000)."""
+        posted = ev.posted_date.astimezone(UTC)
+        now = self.env["amazon.sp.service.import"]._now()
+        if posted > now + FUTURE_MARGIN:
+            return self.env._(
+                "Amazon dates this event %(date)s, in the future: check the date with Amazon "
+                "before it is booked (retry it to book it as it is, or ignore it).",
+                date=posted.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+        floor = EARLIEST
+        if account.sync_from and run.trigger != "wizard":
+            floor = fields.Datetime.to_datetime(account.sync_from).replace(tzinfo=UTC)
+        if posted < floor:
+            return self.env._(
+                "Amazon dates this event %(date)s, before the start of the account "
+                "(%(start)s): check the date with Amazon before it is booked (retry it to book "
+                "it as it is, or ignore it).",
+                date=posted.strftime("%Y-%m-%d %H:%M:%S"),
+                start=floor.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+        return None
+
+    def _error_vals(self, account, run, ev, message):
+        """The values of the event in error that keeps the raw data of ``ev`` under its key."""
+        return {
+            "account_id": account.id,
+            "key": ev.key,
+            "fingerprint": ev.fingerprint,
+            "transaction_id": ev.transaction_id,
+            "amazon_order_id": ev.amazon_order_id,
+            "raw_json": raw_text(ev.raw),
+            "raw_sha256": ev.raw_sha256,
+            "source": ev.source,
+            "source_api": ev.source_api,
+            "event_type": ev.event_type,
+            "state": "error",
+            "review_message": message,
+            "import_run_id": run.id,
+        }
 
     def _is_known(self, event, ev):
         """Whether ``ev`` (read again under the key of ``event``) brings nothing new. A stored
         event that lost its normalized copy gets it back when the same data is read again."""
         if not (
             event.raw_sha256 == ev.raw_sha256
-            or event.content_sha256 == content_sha256(ev)
+            or event.content_sha256 in (content_sha256(ev), content_sha256(ev, legacy=True))
             or event.upstream_sha256 == ev.raw_sha256
         ):
             return False
@@ -300,6 +481,9 @@ class AmazonSpServiceStaging(models.AbstractModel):
         if event.key != normalized.key and not event.key.startswith(f"{normalized.key}#"):
             return None
         normalized = replace(normalized, key=event.key, fingerprint=event.fingerprint or "")
-        if content_sha256(normalized) != event.content_sha256:
+        if event.content_sha256 not in (
+            content_sha256(normalized),
+            content_sha256(normalized, legacy=True),
+        ):
             return None
         return normalized

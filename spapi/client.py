@@ -43,6 +43,8 @@ DEFAULT_USER_AGENT = "account_amazon_refund/18.0.1.0.0 (Language=Python)"
 PAGE_SIZE_PARAM = "MaxResultsPerPage"
 # InvalidInput messages about dates ("Date range is invalid.") are not about the page size.
 DATE_ERROR = re.compile(r"\bdates?\b|posted(after|before)", re.IGNORECASE)
+# Times one next token may come back in a window (after empty pages) before the window fails.
+TOKEN_REPEATS = 3
 
 
 # ----------------------------------------------------------------------------------------------
@@ -254,15 +256,13 @@ class SpApiClient:
                 body = None
             if 200 <= status < 300 or status in (400, 404):
                 self._apply_rate_limit(op, bucket, headers)
-            if 200 <= status < 300:
-                if body is None:
-                    raise ServerError(
-                        "The answer is not JSON.",
-                        status_code=status,
-                        request_id=request_id,
-                        operation=op.name,
-                    )
+            if 200 <= status < 300 and body is not None:
                 return Response(body, request_id, headers)
+            if 200 <= status < 300:  # a truncated or non-JSON body: retried like a 5xx
+                failures += 1
+                error = ServerError("The body is not JSON.", status, request_id, operation=op.name)
+                self._retry_or_raise(op, error, failures, headers)
+                continue
             error = error_from_response(
                 op.name, status, body if body is not None else response.text, request_id
             )
@@ -389,6 +389,7 @@ class SpApiClient:
             raise ValueError(f"{op.name} is not paginated.")
         params = dict(params or {})
         token = start_token or None
+        seen = {}
         while True:
             if token and op.token_only:
                 query = {op.next_token_param: token}
@@ -407,6 +408,9 @@ class SpApiClient:
             token = page.next_token
             if not token:
                 return
+            seen[token] = seen.get(token, 0) + 1
+            if seen[token] > TOKEN_REPEATS:
+                raise SpApiError("Amazon keeps sending the same next token.", operation=op.name)
 
     def _shrink_page(self, op, params, error):
         """Halve ``MaxResultsPerPage`` after an InvalidInput that may mean "page too big".

@@ -16,3 +16,8 @@ from . import test_settlement
 from . import test_reconcile_review
 from . import test_audit_trail
 from . import test_audit_documents
+from . import test_integrity_staging
+from . import test_integrity_lock
+from . import test_integrity_pull
+from . import test_integrity_settlement
+from . import test_integrity_dates

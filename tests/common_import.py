@@ -1,6 +1,7 @@
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import count
 from unittest.mock import patch
 
 from odoo import Command
@@ -23,6 +24,10 @@ CLIENT_KWARGS = {
         "listFinancialEventsByOrderId": (500.0, 30),
     },
 }
+
+
+# One seller is linked once per region: each test account is another seller of the dataset.
+SELLER_NUMBERS = count(1)
 
 
 def D(value):
@@ -98,7 +103,7 @@ class AmazonImportCommon(AmazonSpTestMixin, AccountTestInvoicingCommon):
             **{
                 "name": f"Seller {region} {finances_api}",
                 "region": region,
-                "seller_id": SELLER_ID,
+                "seller_id": f"{SELLER_ID}{next(SELLER_NUMBERS)}",
                 "application_id": cls.emu.application_id,
                 "lwa_client_id": cls.emu.client_id,
                 "lwa_client_secret": cls.emu.client_secret,
