@@ -14,3 +14,4 @@ from . import test_import_fee_vat
 from . import test_import_shapes
 from . import test_settlement
 from . import test_reconcile_review
+from . import test_i18n
