@@ -21,3 +21,4 @@ from . import test_integrity_lock
 from . import test_integrity_pull
 from . import test_integrity_settlement
 from . import test_integrity_dates
+from . import test_i18n
