@@ -1,3 +1,4 @@
+from . import amazon_sp_flow_guard
 from . import amazon_sp_marketplace
 from . import amazon_sp_account
 from . import amazon_sp_oauth_state
@@ -12,4 +13,3 @@ from . import res_company
 from . import amazon_sp_reconciliation
 from . import amazon_sp_daily_check
 from . import amazon_sp_settlement_report
-from . import amazon_sp_import_run_guard

@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 
 from ..domain import NormalizationError, sources
 from ..domain.model import event_from_json
-from .amazon_sp_flow_guard import check_flow, flow
+from .amazon_sp_flow_guard import flow
 
 EVENT_TYPE_SELECTION = [
     ("refund", "Refund"),
@@ -48,7 +48,8 @@ class AmazonSpEvent(models.Model):
 
     _name = "amazon.sp.event"
     _description = "Amazon Event"
-    _inherit = "mail.thread"
+    _inherit = ["mail.thread", "amazon.sp.import.record"]  # noqa: RUF012
+    _amazon_sp_user_fields = USER_FIELDS
     _order = "posted_date desc, id desc"
     _rec_name = "name"
 
@@ -153,23 +154,6 @@ class AmazonSpEvent(models.Model):
                 and event.raw_sha256
                 and hashlib.sha256(event.raw_json.encode("utf-8")).hexdigest() != event.raw_sha256
             )
-
-    # ------------------------------------------------------------------------------------------
-    # The audit trail: written by the import's flows only (see amazon_sp_flow_guard)
-    # ------------------------------------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        check_flow(self, "create")
-        return super().create(vals_list)
-
-    def write(self, vals):
-        check_flow(self, "write", vals, USER_FIELDS)
-        return super().write(vals)
-
-    def unlink(self):
-        check_flow(self, "unlink")
-        return super().unlink()
 
     # ------------------------------------------------------------------------------------------
     # The normalized event, as staged (for the planner)

@@ -1,12 +1,11 @@
-from odoo import api, fields, models
-
-from .amazon_sp_flow_guard import check_flow
+from odoo import fields, models
 
 
 class AmazonSpEventLine(models.Model):
     """One money component of an Amazon event (a normalized line)."""
 
     _name = "amazon.sp.event.line"
+    _inherit = "amazon.sp.import.record"
     _description = "Amazon Event Line"
     _order = "event_id, sequence, id"
 
@@ -31,18 +30,3 @@ class AmazonSpEventLine(models.Model):
         index=True,
         help="The mapping has no rule for this amount type: the event waits for review.",
     )
-
-    # The audit trail: written by the import's flows only (see amazon_sp_flow_guard).
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        check_flow(self, "create")
-        return super().create(vals_list)
-
-    def write(self, vals):
-        check_flow(self, "write", vals)
-        return super().write(vals)
-
-    def unlink(self):
-        check_flow(self, "unlink")
-        return super().unlink()

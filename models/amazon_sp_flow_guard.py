@@ -10,7 +10,7 @@ The mark is the context key ``amazon_sp_flow`` holding a Python object, not a JS
 context sent over RPC cannot carry it.
 """
 
-from odoo import models
+from odoo import api, models
 from odoo.exceptions import AccessError
 
 FLOW_KEY = "amazon_sp_flow"
@@ -80,3 +80,28 @@ class Base(models.AbstractModel):
         """These records in an Amazon import flow (the services mark their entry points with
         it; see this module's docstring). Private: not callable over RPC."""
         return flow(self)
+
+
+class AmazonSpImportRecord(models.AbstractModel):
+    """Mixin of the records the Amazon import writes (events, their lines, cursors, settlements,
+    import runs): outside an import flow, users create, delete and write none of their fields
+    but ``_amazon_sp_user_fields`` (a note, a reason)."""
+
+    _name = "amazon.sp.import.record"
+    _description = "Record Written by the Amazon Import"
+
+    #: Fields a user may write outside the import flow.
+    _amazon_sp_user_fields = ()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_flow(self, "create")
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_flow(self, "write", vals, self._amazon_sp_user_fields)
+        return super().write(vals)
+
+    def unlink(self):
+        check_flow(self, "unlink")
+        return super().unlink()

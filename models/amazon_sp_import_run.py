@@ -18,7 +18,7 @@ class AmazonSpImportRun(models.Model):
 
     _name = "amazon.sp.import.run"
     _description = "Amazon Import Run"
-    _inherit = "mail.thread"
+    _inherit = ["mail.thread", "amazon.sp.import.record"]  # noqa: RUF012
     _order = "id desc"
 
     name = fields.Char(compute="_compute_name", store=True)

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .amazon_sp_flow_guard import check_flow, flow
+from .amazon_sp_flow_guard import flow
 
 PROCESSING_STATUS_SELECTION = [("open", "Open"), ("closed", "Closed")]
 SETTLEMENT_STATE_SELECTION = [
@@ -19,7 +19,8 @@ class AmazonSpSettlement(models.Model):
 
     _name = "amazon.sp.settlement"
     _description = "Amazon Settlement"
-    _inherit = ["mail.thread", "mail.activity.mixin"]  # noqa: RUF012
+    _inherit = ["mail.thread", "mail.activity.mixin", "amazon.sp.import.record"]  # noqa: RUF012
+    _amazon_sp_user_fields = USER_FIELDS
     _order = "start_date desc, id desc"
     _rec_name = "name"
 
@@ -98,21 +99,6 @@ class AmazonSpSettlement(models.Model):
                 settlement.witness_state = "differs"
             else:
                 settlement.witness_state = "match"
-
-    # The audit trail: written by the import's flows only (see amazon_sp_flow_guard).
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        check_flow(self, "create")
-        return super().create(vals_list)
-
-    def write(self, vals):
-        check_flow(self, "write", vals, USER_FIELDS)
-        return super().write(vals)
-
-    def unlink(self):
-        check_flow(self, "unlink")
-        return super().unlink()
 
     # ------------------------------------------------------------------------------------------
     # Buttons

@@ -1,7 +1,6 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 from ..domain import sources
-from .amazon_sp_flow_guard import check_flow
 
 
 class AmazonSpSyncCursor(models.Model):
@@ -13,6 +12,7 @@ class AmazonSpSyncCursor(models.Model):
     """
 
     _name = "amazon.sp.sync.cursor"
+    _inherit = "amazon.sp.import.record"
     _description = "Amazon Import Cursor"
     _order = "account_id, marketplace_id"
 
@@ -39,18 +39,3 @@ class AmazonSpSyncCursor(models.Model):
             "One cursor per seller account, marketplace and Finances API.",
         )
     ]
-
-    # The audit trail: written by the import's flows only (see amazon_sp_flow_guard).
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        check_flow(self, "create")
-        return super().create(vals_list)
-
-    def write(self, vals):
-        check_flow(self, "write", vals)
-        return super().write(vals)
-
-    def unlink(self):
-        check_flow(self, "unlink")
-        return super().unlink()
