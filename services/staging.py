@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from odoo import Command, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 
 from ..domain import sources
 from ..domain.model import SOURCE_2024, SOURCE_V0, event_to_json
@@ -180,6 +180,7 @@ class AmazonSpServiceStaging(models.AbstractModel):
         by_key = {rec.key: rec for rec in existing}
         by_fp = {rec.fingerprint: rec for rec in existing if rec.fingerprint}
         other_ids, other_fps = self._known_elsewhere(account, events)
+        currencies = self._currencies({ev.currency for ev in events})
         vals_list = []
         known = changed = 0
         seen = set()
@@ -201,11 +202,13 @@ class AmazonSpServiceStaging(models.AbstractModel):
             ):
                 known += 1
                 continue
-            problem = self._unreadable(ev)
+            problem = self._unreadable(ev, currencies)
             if problem:
                 vals_list.append(self._error_vals(account, run, ev, problem))
             else:
-                vals = self._event_vals(account, run, ev, marketplaces_by_amazon_id)
+                vals = self._event_vals(
+                    account, run, ev, marketplaces_by_amazon_id, currencies[ev.currency]
+                )
                 problem = self._date_problem(account, run, ev)
                 if problem:
                     vals.update(state="to_review", review_reason="plan", review_message=problem)
@@ -251,11 +254,11 @@ class AmazonSpServiceStaging(models.AbstractModel):
                 created |= Event.create(self._error_vals(account, run, ev, message))
         return created
 
-    def _unreadable(self, ev):
+    def _unreadable(self, ev, currencies):
         """Why the normalized event ``ev`` cannot be booked as it is (a plain message), or
-        None: a currency Odoo does not know, an amount that is not a number Odoo can hold."""
-        Currency = self.env["res.currency"].with_context(active_test=False).sudo()
-        if not Currency.search_count([("name", "=", ev.currency)], limit=1):
+        None: a currency Odoo does not know (not in ``currencies``, the page's currencies by
+        code), an amount that is not a number Odoo can hold."""
+        if ev.currency not in currencies:
             return self.env._(
                 "Amazon sent the currency code %(code)s, which Odoo does not know: add the "
                 "currency, then retry.",
@@ -328,10 +331,13 @@ class AmazonSpServiceStaging(models.AbstractModel):
             event.normalized_json = normalized_text(ev)
         return True
 
-    def _event_vals(self, account, run, ev, marketplaces_by_amazon_id):
-        """The values of the new ``amazon.sp.event`` of the normalized event ``ev``."""
+    def _event_vals(self, account, run, ev, marketplaces_by_amazon_id, currency):
+        """The values of the new ``amazon.sp.event`` of the normalized event ``ev`` in
+        ``currency`` (its ``res.currency``, activated when it was not)."""
         marketplace = marketplaces_by_amazon_id.get(ev.marketplace_id)
-        currency = self._currency(ev.currency)
+        if not currency.active:
+            _logger.info("Activating currency %s for Amazon events", currency.name)
+            currency.active = True
         posted = ev.posted_date.astimezone(UTC)
         tz = company_tz(self.env, account.company_id)
         return {
@@ -389,16 +395,13 @@ class AmazonSpServiceStaging(models.AbstractModel):
             "import_run_id": run.id,
         }
 
-    def _currency(self, code):
-        """The currency of ISO ``code``, activated when it is not."""
+    def _currencies(self, codes):
+        """``{ISO code: res.currency}`` of those of ``codes`` Odoo knows (archived ones too),
+        read in one query for a page."""
         Currency = self.env["res.currency"].with_context(active_test=False).sudo()
-        currency = Currency.search([("name", "=", code)], limit=1)
-        if not currency:
-            raise UserError(self.env._("Unknown currency %(code)s.", code=code))
-        if not currency.active:
-            _logger.info("Activating currency %s for Amazon events", code)
-            currency.active = True
-        return currency
+        return {
+            currency.name: currency for currency in Currency.search([("name", "in", list(codes))])
+        }
 
     def _flag_changed(self, event, ev):
         """Amazon sent other content (``ev``) under the key of ``event``: keep it beside the
