@@ -5,8 +5,8 @@ from decimal import Decimal
 from odoo import Command, models
 
 from ..domain import NormalizationError, plan_event
+from ..domain.fee_tax import fee_tax_bases, fee_tax_gap, fold_fee_taxes, split_by_factors
 from ..domain.tax import TaxRate, candidates, pick_tax, tax_of
-from .fee_tax import fee_tax_bases, fee_tax_gap, fold_fee_taxes, split_by_factors
 
 _logger = logging.getLogger(__name__)
 

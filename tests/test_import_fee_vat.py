@@ -3,9 +3,9 @@ from decimal import Decimal
 from odoo import Command
 from odoo.tests import tagged
 
+from odoo.addons.account_amazon_refund.domain.fee_tax import split_by_factors
 from odoo.addons.account_amazon_refund.domain.plan_rules import ACCOUNT_REFS
 from odoo.addons.account_amazon_refund.models.res_company import AMAZON_ACCOUNT_DEFAULTS
-from odoo.addons.account_amazon_refund.services.fee_tax import split_by_factors
 
 from .common_import import AmazonImportCommon, D
 

@@ -1,4 +1,4 @@
-"""The VAT Amazon charges on its fees in a planned fee entry (no Odoo).
+"""The VAT Amazon charges on its fees in a planned fee entry (pure Python, no Odoo).
 
 The planner gives each ``FeeTax/<Fee>`` its own ``input_tax`` line beside the line of its fee
 ``Fee/<Fee>`` (``domain.plan``). ``amazon.sp.service.documents`` books it as input VAT on that
