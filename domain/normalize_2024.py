@@ -233,6 +233,21 @@ def _transaction(raw):
     ctx = _Context(transaction_type, description)
     _transaction_lines(raw, lines, ctx, total, event_type, transaction_type)
     order_id = _related(raw, "ORDER_ID")
+    return transaction_event(
+        raw,
+        event_type,
+        posted,
+        lines.currency,
+        total,
+        tuple(lines.lines),
+        fingerprint(event_type, order_id, posted, lines.lines, total),
+    )
+
+
+def transaction_event(raw, event_type, posted, currency, total, lines, event_fingerprint):
+    """The :class:`NormalizedEvent` of the 2024-06-19 transaction ``raw`` read as ``lines``:
+    its key (``transactionId``, else a content digest), identifiers, marketplace and status."""
+    order_id = _related(raw, "ORDER_ID")
     details = _object(raw.get("marketplaceDetails"))
     metadata = _object(raw.get("sellingPartnerMetadata"))
     transaction_id = _text(raw.get("transactionId"))
@@ -240,26 +255,26 @@ def _transaction(raw):
         key = f"txn:{transaction_id}"
     else:
         # No transactionId (the model's own sandbox example has none): a content digest.
-        key = "v2024:" + digest_key(event_type, order_id, posted, lines.lines)[3:]
+        key = "v2024:" + digest_key(event_type, order_id, posted, lines)[3:]
     return NormalizedEvent(
         key=key,
-        fingerprint=fingerprint(event_type, order_id, posted, lines.lines, total),
+        fingerprint=event_fingerprint,
         source_api=SOURCE_2024,
         event_type=event_type,
         amazon_order_id=order_id,
         marketplace_id=_text(details.get("marketplaceId")) or _text(metadata.get("marketplaceId")),
         marketplace_name=_text(details.get("marketplaceName")),
         posted_date=posted,
-        currency=lines.currency,
+        currency=currency,
         total=total,
-        lines=tuple(lines.lines),
+        lines=lines,
         group_id=_related(raw, "FINANCIAL_EVENT_GROUP_ID"),
         transaction_id=transaction_id,
         transaction_status=_text(raw.get("transactionStatus")),
-        description=description,
+        description=_text(raw.get("description")),
         raw=raw,
         raw_sha256=raw_sha256(raw),
-        source=transaction_type,
+        source=_text(raw.get("transactionType")),
     )
 
 

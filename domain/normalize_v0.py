@@ -74,6 +74,47 @@ def _reject_sale_amounts(lines, container, tables, where):
                 )
 
 
+# The money lists of a ShipmentEvent: (charges, fees, withheld tax, promotions) of an item and
+# (charges, shipment fees, order fees) of the order, as a refund (adjustment) or a sale names them.
+ADJUSTMENT_ITEM_LISTS = (
+    "ItemChargeAdjustmentList",
+    "ItemFeeAdjustmentList",
+    "ItemTaxWithheldList",
+    "PromotionAdjustmentList",
+)
+ADJUSTMENT_ORDER_LISTS = (
+    "OrderChargeAdjustmentList",
+    "ShipmentFeeAdjustmentList",
+    "OrderFeeAdjustmentList",
+)
+SALE_ITEM_LISTS = ("ItemChargeList", "ItemFeeList", "ItemTaxWithheldList", "PromotionList")
+SALE_ORDER_LISTS = ("OrderChargeList", "ShipmentFeeList", "OrderFeeList")
+
+
+def _item_lines(lines, item, names):
+    """The money of one ShipmentItem, read from its ``names`` lists (charges, fees, withheld
+    tax, promotions), each line carrying the item's SKU, quantity and adjustment item id."""
+    charges, fees, withheld, promotions = names
+    extra = {
+        "sku": _text(item.get("SellerSKU")),
+        "quantity": parse_quantity(item.get("QuantityShipped")),
+        "order_adjustment_item_id": _text(item.get("OrderAdjustmentItemId")),
+    }
+    _charges(lines, item.get(charges), charges, **extra)
+    _fees(lines, item.get(fees), fees, **extra)
+    _withheld(lines, item.get(withheld), withheld, **extra)
+    _promotions(lines, item.get(promotions), promotions, **extra)
+
+
+def _order_lines(lines, raw, names):
+    """The order-level money of a ShipmentEvent, read from its ``names`` lists (charges,
+    shipment fees, order fees)."""
+    charges, shipment_fees, order_fees = names
+    _charges(lines, raw.get(charges), charges)
+    _fees(lines, raw.get(shipment_fees), shipment_fees)
+    _fees(lines, raw.get(order_fees), order_fees)
+
+
 def _v0_shipment_event(raw, event_type, list_name):
     lines = _Lines()
     # A chargeback repeats the sale it takes back in the sale lists (Amazon's own example, A01):
@@ -86,18 +127,8 @@ def _v0_shipment_event(raw, event_type, list_name):
     for item in _as_list(raw.get("ShipmentItemAdjustmentList"), "ShipmentItemAdjustmentList"):
         if check:
             _reject_sale_amounts(lines, item, _V0_SALE_ITEM_LISTS, "ShipmentItemAdjustmentList")
-        extra = {
-            "sku": _text(item.get("SellerSKU")),
-            "quantity": parse_quantity(item.get("QuantityShipped")),
-            "order_adjustment_item_id": _text(item.get("OrderAdjustmentItemId")),
-        }
-        _charges(lines, item.get("ItemChargeAdjustmentList"), "ItemChargeAdjustmentList", **extra)
-        _fees(lines, item.get("ItemFeeAdjustmentList"), "ItemFeeAdjustmentList", **extra)
-        _withheld(lines, item.get("ItemTaxWithheldList"), "ItemTaxWithheldList", **extra)
-        _promotions(lines, item.get("PromotionAdjustmentList"), "PromotionAdjustmentList", **extra)
-    _charges(lines, raw.get("OrderChargeAdjustmentList"), "OrderChargeAdjustmentList")
-    _fees(lines, raw.get("ShipmentFeeAdjustmentList"), "ShipmentFeeAdjustmentList")
-    _fees(lines, raw.get("OrderFeeAdjustmentList"), "OrderFeeAdjustmentList")
+        _item_lines(lines, item, ADJUSTMENT_ITEM_LISTS)
+    _order_lines(lines, raw, ADJUSTMENT_ORDER_LISTS)
     return {
         "event_type": event_type,
         "amazon_order_id": _text(raw.get("AmazonOrderId")),

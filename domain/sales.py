@@ -27,7 +27,6 @@ from .identity import _digest, _number_duplicates, digest_key
 from .lines import _as_list, _Lines, _text
 from .model import (
     SALE_EVENT_TYPE,
-    SOURCE_2024,
     SOURCE_REPORT,
     SOURCE_V0,
     NormalizationError,
@@ -35,11 +34,20 @@ from .model import (
     NormalizedLine,
     RawFailure,
 )
-from .normalize_2024 import _object, _related, transaction_lines
-from .normalize_v0 import _charges, _fees, _promotions, _withheld
+from .normalize_2024 import _related, transaction_event, transaction_lines
+from .normalize_v0 import (
+    SALE_ITEM_LISTS,
+    SALE_ORDER_LISTS,
+    _charges,
+    _fees,
+    _item_lines,
+    _order_lines,
+    _promotions,
+    _withheld,
+)
 from .settlement_report import _records
 from .settlement_report import parse_date as report_date
-from .values import _DATA_ERRORS, _message, decimal_text, parse_date, parse_quantity, raw_sha256
+from .values import _DATA_ERRORS, _message, decimal_text, parse_date, raw_sha256
 from .vocabulary import SALES_TRANSACTION_TYPES, V0_SALES_LISTS, name_key
 
 _logger = logging.getLogger(__name__)
@@ -131,18 +139,8 @@ def _v0_sale_lines(raw):
             "would be lost)"
         )
     for item in _as_list(raw.get("ShipmentItemList"), "ShipmentItemList"):
-        extra = {
-            "sku": _text(item.get("SellerSKU")),
-            "quantity": parse_quantity(item.get("QuantityShipped")),
-            "order_adjustment_item_id": _text(item.get("OrderAdjustmentItemId")),
-        }
-        _charges(lines, item.get("ItemChargeList"), "ItemChargeList", **extra)
-        _fees(lines, item.get("ItemFeeList"), "ItemFeeList", **extra)
-        _withheld(lines, item.get("ItemTaxWithheldList"), "ItemTaxWithheldList", **extra)
-        _promotions(lines, item.get("PromotionList"), "PromotionList", **extra)
-    _charges(lines, raw.get("OrderChargeList"), "OrderChargeList")
-    _fees(lines, raw.get("ShipmentFeeList"), "ShipmentFeeList")
-    _fees(lines, raw.get("OrderFeeList"), "OrderFeeList")
+        _item_lines(lines, item, SALE_ITEM_LISTS)
+    _order_lines(lines, raw, SALE_ORDER_LISTS)
     if not lines.lines:
         raise NormalizationError("sale without any amount")
     return lines
@@ -232,32 +230,14 @@ def _sale_transaction(raw):
     total = money.money(raw.get("totalAmount"), "totalAmount")
     lines = transaction_lines(raw)
     order_id = _related(raw, "ORDER_ID")
-    details = _object(raw.get("marketplaceDetails"))
-    metadata = _object(raw.get("sellingPartnerMetadata"))
-    transaction_id = _text(raw.get("transactionId"))
-    if transaction_id:
-        key = f"txn:{transaction_id}"
-    else:  # the model's own sandbox example has none: a content digest
-        key = "v2024:" + digest_key(SALE_EVENT_TYPE, order_id, posted, lines)[3:]
-    return NormalizedEvent(
-        key=key,
-        fingerprint=sale_fingerprint(order_id, posted, total),
-        source_api=SOURCE_2024,
-        event_type=SALE_EVENT_TYPE,
-        amazon_order_id=order_id,
-        marketplace_id=_text(details.get("marketplaceId")) or _text(metadata.get("marketplaceId")),
-        marketplace_name=_text(details.get("marketplaceName")),
-        posted_date=posted,
-        currency=money.currency,
-        total=total,
-        lines=lines,
-        group_id=_related(raw, "FINANCIAL_EVENT_GROUP_ID"),
-        transaction_id=transaction_id,
-        transaction_status=_text(raw.get("transactionStatus")),
-        description=_text(raw.get("description")),
-        raw=raw,
-        raw_sha256=raw_sha256(raw),
-        source=_text(raw.get("transactionType")),
+    return transaction_event(
+        raw,
+        SALE_EVENT_TYPE,
+        posted,
+        money.currency,
+        total,
+        lines,
+        sale_fingerprint(order_id, posted, total),
     )
 
 
