@@ -40,14 +40,19 @@ def tax_of(tax, base, tax_amount, quantum):
 def candidates(invoice_taxes=(), sale_taxes=(), country=None):
     """The order in which taxes are tried when the marketplace sets none: the percent taxes
     of the order's customer invoice first, then the company's other sale taxes of the
-    marketplace's country, then the rest (each group in the order given; a tax given twice is
-    tried once, where it first comes)."""
+    marketplace's country, then those without a country (each group in the order given; a tax
+    given twice is tried once, where it first comes).
+
+    A sale tax of another country is never tried when the marketplace's country is known: a
+    German refund must not be booked with a 20 % tax because it happens to give Amazon's amount
+    to the cent. The marketplace's country's taxes are those of the company's fiscal country or
+    of a foreign VAT fiscal position (each Odoo tax has its country)."""
     on_invoice = {tax.key for tax in invoice_taxes}
     others = [tax for tax in sale_taxes if tax.key not in on_invoice]
     ordered = (
         [tax for tax in invoice_taxes if tax.percent]
         + [tax for tax in others if country and tax.country == country]
-        + [tax for tax in others if not country or tax.country != country]
+        + [tax for tax in others if not country or tax.country is None]
     )
     unique, seen = [], set()
     for tax in ordered:

@@ -274,8 +274,8 @@ class AmazonSpEvent(models.Model):
         if to_plan.filtered(lambda ev: ev.review_reason == "changed"):
             raise UserError(
                 self.env._(
-                    "Amazon changed these events after import: compare the raw data, then ignore "
-                    "the new content or reverse the documents by hand."
+                    "Amazon changed these events after import: compare the raw data, then keep "
+                    "the documents, ignore the event, or take Amazon's new content."
                 )
             )
         with_drafts = events.filtered(lambda ev: ev.state in ("to_review", "ready") and ev.move_ids)
@@ -383,6 +383,11 @@ class AmazonSpEvent(models.Model):
             ],
             "target": "new",
         }
+
+    def action_adopt_change(self):
+        """Take the content Amazon sent last: reverse the documents and book it again."""
+        self.env["amazon.sp.service.change"]._adopt(self)
+        return True
 
     def action_ignore(self, reason=None):
         """Keep the event without documents (its draft documents are deleted)."""

@@ -99,6 +99,42 @@ class ResCompany(models.Model):
             company.env["amazon.sp.amount.mapping"]._amazon_sp_seed_defaults(company)
         return True
 
+    def _amazon_sp_tax_fiscal_position(self, taxes, cache=None):
+        """``(fiscal position, problem)`` of a document using ``taxes``: none when they are all of
+        the company's fiscal country; the company's foreign VAT fiscal position of their country
+        when they are of another one (Odoo posts another country's taxes only under it);
+        ``problem`` is a plain message when there is no such position, or several countries.
+        ``cache``: a dict kept by the caller for a batch (one search per country)."""
+        self.ensure_one()
+        fiscal_country = self.account_fiscal_country_id or self.country_id
+        countries = taxes.country_id - fiscal_country
+        if not countries:
+            return self.env["account.fiscal.position"], None
+        if len(countries) > 1:
+            return self.env["account.fiscal.position"], self.env._(
+                "The document would use taxes of several countries (%(countries)s).",
+                countries=", ".join(countries.mapped("name")),
+            )
+        cache = {} if cache is None else cache
+        key = ("foreign_fiscal_position", self.id, countries.id)
+        if key not in cache:
+            cache[key] = self.env["account.fiscal.position"].search(
+                [
+                    ("company_id", "=", self.id),
+                    ("country_id", "=", countries.id),
+                    ("foreign_vat", "!=", False),
+                ],
+                limit=1,
+            )
+        position = cache[key]
+        if not position:
+            return position, self.env._(
+                "The taxes of %(country)s need a fiscal position with the company's VAT number "
+                "in %(country)s (Accounting > Configuration > Fiscal Positions, Foreign Tax ID).",
+                country=countries.name,
+            )
+        return position, None
+
     def _amazon_sp_account(self, ref):
         """The company's account for a symbolic reference; created when missing."""
         self.ensure_one()

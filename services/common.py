@@ -1,6 +1,6 @@
 """Small conversions shared by the settlement side's models and services."""
 
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytz
@@ -17,5 +17,37 @@ def to_naive_utc(moment):
 
 
 def company_tz(env, company):
-    """The time zone of ``company``'s days (its partner's, else the user's, else UTC)."""
-    return pytz.timezone(company.partner_id.tz or env.user.tz or "UTC")
+    """The time zone of ``company``'s days: its partner's; else its country's when the country has
+    one time zone; else UTC. Never the user's: an event's accounting date must not depend on who
+    imports it."""
+    if company.partner_id.tz:
+        return pytz.timezone(company.partner_id.tz)
+    zones = [
+        pytz.timezone(name)
+        for name in pytz.country_timezones.get(company.country_id.code or "", [])
+    ]
+    # Germany's zones keep the same hours all year; the United States' do not: UTC there.
+    hours = {tuple(zone.utcoffset(datetime(2025, month, 1)) for month in (1, 7)) for zone in zones}
+    return zones[0] if len(hours) == 1 else pytz.utc
+
+
+def taxes_of_vals(env, vals_list):
+    """The taxes (``account.tax``) the move values of ``vals_list`` use: the ``tax_ids`` of their
+    lines and the tax of their tax lines (``tax_repartition_line_id``)."""
+    tax_ids, repartition_ids = set(), set()
+    for vals in vals_list:
+        for key in ("invoice_line_ids", "line_ids"):
+            for command in vals.get(key) or ():
+                line = command[2] if isinstance(command, (list, tuple)) and command[0] == 0 else {}
+                for tax_command in line.get("tax_ids") or ():
+                    if isinstance(tax_command, int):
+                        tax_ids.add(tax_command)
+                    elif tax_command[0] == 6:
+                        tax_ids.update(tax_command[2])
+                    elif tax_command[0] == 4:
+                        tax_ids.add(tax_command[1])
+                if line.get("tax_repartition_line_id"):
+                    repartition_ids.add(line["tax_repartition_line_id"])
+    taxes = env["account.tax"].browse(sorted(tax_ids))
+    repartitions = env["account.tax.repartition.line"].browse(sorted(repartition_ids))
+    return taxes | repartitions.tax_id

@@ -7,6 +7,7 @@ from odoo import Command, models
 from ..domain import NormalizationError, plan_event
 from ..domain.fee_tax import fee_tax_bases, fee_tax_gap, fold_fee_taxes, split_by_factors
 from ..domain.tax import TaxRate, candidates, pick_tax, tax_of
+from .common import taxes_of_vals
 
 _logger = logging.getLogger(__name__)
 
@@ -386,6 +387,17 @@ class AmazonSpServiceDocuments(models.AbstractModel):
                     return None
                 vals = self._prepare_fee_entry_vals(event, document, batch)
             vals_list.append(vals)
+        for vals in vals_list:
+            # Another country's taxes post only under the company's VAT number there.
+            position, problem = batch.company._amazon_sp_tax_fiscal_position(
+                taxes_of_vals(self.env, [vals]), cache=batch.settings
+            )
+            if problem:
+                event._amazon_sp_set_review("tax", problem)
+                batch.counts["events_to_review"] += 1
+                return None
+            if position:
+                vals["fiscal_position_id"] = position.id
         return vals_list
 
     # ------------------------------------------------------------------------------------------

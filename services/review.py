@@ -291,7 +291,20 @@ class AmazonSpServiceReview(models.AbstractModel):
         ready = waiting.filtered(lambda e: e.state == "ready")
         if ready:
             ready.action_post()
-        others = waiting - ready
+        # Held by the review threshold: the accountant's explicit post posts them (Retry would
+        # apply the threshold again), logged on each event.
+        held = waiting.filtered(lambda e: e.state == "to_review" and e.review_reason == "threshold")
+        if held:
+            held.action_post()
+            for event in held.filtered(lambda e: e.state == "posted"):
+                event.message_post(
+                    body=self.env._(
+                        "Posted above the review threshold from the reconciliation review by "
+                        "%(user)s.",
+                        user=self.env.user.name,
+                    )
+                )
+        others = waiting - ready - held
         if others:
             others.action_retry()
         review.message_post(

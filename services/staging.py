@@ -459,13 +459,15 @@ class AmazonSpServiceStaging(models.AbstractModel):
             filled |= event
         return filled
 
-    def _normalize_raw_again(self, event):
+    def _normalize_raw_again(self, event, upstream=False):
         """The normalized event of the stored raw data of ``event``, with its stored key and
         fingerprint (the import numbers repeats), or None when it is not the event that was
-        staged."""
+        staged. ``upstream``: of the other content Amazon sent since under its key (any
+        content; None when it is not the same event)."""
         event.ensure_one()
         source = sources.get_source(event.source_api)
-        raw = json.loads(event.raw_json or "null", parse_float=Decimal)
+        text = event.upstream_raw_json if upstream else event.raw_json
+        raw = json.loads(text or "null", parse_float=Decimal)
         page = _PAGE_OF_ONE[source.name](event.source, raw)
         resolver = None
         if source.needs_marketplace_resolver:
@@ -484,6 +486,8 @@ class AmazonSpServiceStaging(models.AbstractModel):
         if event.key != normalized.key and not event.key.startswith(f"{normalized.key}#"):
             return None
         normalized = replace(normalized, key=event.key, fingerprint=event.fingerprint or "")
+        if upstream:
+            return normalized
         if event.content_sha256 not in (
             content_sha256(normalized),
             content_sha256(normalized, legacy=True),

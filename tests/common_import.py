@@ -70,17 +70,44 @@ class AmazonImportCommon(AmazonSpTestMixin, AccountTestInvoicingCommon):
         cls.addClassCleanup(cls.emu.stop)
         # The clients of the class never sleep and use the emulator's scaled rate limits.
         cls.enterClassContext(client_options(cls.env, **CLIENT_KWARGS))
-        # A VAT-registered seller has its sale taxes; refunds find the one giving Amazon's VAT.
+
+        # A VAT-registered seller has its sale taxes, each of its country (UK, Germany, Japan);
+        # refunds find the one of the marketplace's country giving Amazon's VAT.
+        def ref(xmlid):
+            return cls.env.ref(xmlid).id
+
         tax_vals = {
             "type_tax_use": "sale",
             "amount_type": "percent",
             "price_include_override": "tax_included",
         }
+        # Registered for VAT there: a foreign VAT fiscal position per country, as Odoo wants.
+        cls.env["account.fiscal.position"].create(
+            [
+                {"name": f"VAT {code}", "country_id": ref(xmlid), "foreign_vat": f"{code}123456789"}
+                for code, xmlid in (("GB", "base.uk"), ("DE", "base.de"), ("JP", "base.jp"))
+            ]
+        )
+        groups = cls.env["account.tax.group"].create(
+            [
+                {"name": name, "country_id": ref(country)}
+                for name, country in (
+                    ("VAT 20%", "base.uk"),
+                    ("VAT 19%", "base.de"),
+                    ("CT 10%", "base.jp"),
+                )
+            ]
+        )
         cls.vat_20, cls.vat_19, cls.ct_10 = cls.env["account.tax"].create(
             [
-                {**tax_vals, "name": "VAT 20% incl.", "amount": 20.0},
-                {**tax_vals, "name": "VAT 19% incl.", "amount": 19.0},
-                {**tax_vals, "name": "CT 10% incl.", "amount": 10.0},
+                {
+                    **tax_vals,
+                    "name": f"{group.name} incl.",
+                    "amount": amount,
+                    "tax_group_id": group.id,
+                    "country_id": group.country_id.id,
+                }
+                for group, amount in zip(groups, (20.0, 19.0, 10.0), strict=True)
             ]
         )
 

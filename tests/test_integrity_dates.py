@@ -4,6 +4,7 @@ from odoo.tests import tagged
 
 from odoo.addons.account_amazon_refund.domain import sources
 from odoo.addons.account_amazon_refund.emulator import to_transaction
+from odoo.addons.account_amazon_refund.services.common import company_tz
 
 from .common_import import AmazonImportCommon
 
@@ -45,3 +46,21 @@ class TestIntegrityDates(AmazonImportCommon):
             self.assertEqual(event.state, "to_review", words)
             self.assertFalse(event.move_ids)
             self.assertIn(words, event.review_message)
+
+    def test_accounting_date_is_the_companys_not_the_importing_users(self):
+        """An event at 23:30 UTC is dated by the company's time zone whoever imports it."""
+        self.env.company.partner_id.tz = "Europe/Brussels"
+        late = self.now.replace(hour=23, minute=30, second=0, microsecond=0) - timedelta(days=2)
+        refund = self._refund(posted=late, items=[self.us_item()])
+        self.env.user.tz = "America/Los_Angeles"
+        self._sync(self.account)
+        self.assertEqual(self._event(refund).date, (late + timedelta(days=1)).date())
+
+    def test_company_without_time_zone_uses_its_countrys_or_utc(self):
+        company = self.env.company
+        company.partner_id.tz = False
+        self.env.user.tz = "Asia/Tokyo"
+        company.country_id = self.env.ref("base.de")
+        self.assertEqual(company_tz(self.env, company).zone, "Europe/Berlin")
+        company.country_id = self.env.ref("base.us")  # many time zones: UTC, never the user's
+        self.assertEqual(company_tz(self.env, company).zone, "UTC")

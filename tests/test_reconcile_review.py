@@ -232,6 +232,24 @@ class TestReconcileReview(AmazonImportCommon):
         self.assertEqual(review.state, "balanced")
         self.assertEqual(set(review.difference_ids.mapped("state")), {"resolved"})
 
+    def test_post_waiting_posts_events_above_the_threshold(self):
+        """An accountant's explicit *Post waiting* posts the events held by the review threshold
+        (Retry would hold them again), and says so on each event."""
+        self.marketplace_us.with_company(self.env.company).amazon_sp_review_threshold = 1.0
+        self.env["amazon.sp.service.import"]._sync(self.account)
+        events = self._events(self.account)
+        self.assertEqual(set(events.mapped("review_reason")), {"threshold"})
+        review = self._start()
+        self.assertEqual(set(review.difference_ids.mapped("kind")), {"not_posted"})
+        review.action_post_waiting()
+        self.assertEqual(set(events.mapped("state")), {"posted"})
+        self.assertEqual(set(events.move_ids.mapped("state")), {"posted"})
+        for event in events:
+            self.assertEveryCent(event)
+            self.assertIn("above the review threshold", event.message_ids[:1].body)
+            self.assertIn(self.env.user.name, event.message_ids[:1].body)
+        self.assertEqual(review.state, "balanced")
+
     def test_review_explains_why_amazon_could_not_be_read(self):
         self.env["amazon.sp.service.import"]._sync(self.account)
         review = self._start()
