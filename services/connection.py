@@ -219,12 +219,7 @@ class AmazonSpServiceConnection(models.AbstractModel):
             if account.state in ("error", "reauth"):
                 values["state"] = "linked"
         else:
-            message = (
-                self._error_message(account, error)
-                if isinstance(error, exceptions.SpApiError)
-                else str(error)
-            )
-            values["last_error"] = message
+            values["last_error"] = self._failure_message(account, error)
             if isinstance(error, exceptions.SpApiError):
                 family = const.operation_family(error.operation)
                 failure_field = FAMILY_FIELDS.get(family, (None, None))[1]
@@ -262,6 +257,23 @@ class AmazonSpServiceConnection(models.AbstractModel):
         if rejected:
             self._reauthorization_needed(account)
         return values.get("last_error")
+
+    def _failure_message(self, account, error):
+        """What the user reads of a failure: plain words for an SP-API error (a foreign host's
+        answer is never in them), the message of any other."""
+        if isinstance(error, exceptions.SpApiError):
+            return self._error_message(account, error)
+        return str(error.args[0] if isinstance(error, UserError) and error.args else error)
+
+    def _record_failure(self, account, run, client, error):
+        """Record the failure of an import ``run`` on the account. A rejected refresh token
+        sets *Re-authorization needed*, which stops its scheduled imports; any other failure
+        leaves it linked, its last error shown."""
+        try:
+            with self.env.cr.savepoint():
+                self._record(account, client, error, outcome=self._outcome(run))
+        except psycopg2.Error:
+            _logger.warning("Amazon account %s: failure not recorded", account.id, exc_info=True)
 
     def _record_apart(self, account, client=None, error=None, outcome=None):
         """:meth:`_record` through a separate cursor: the caller raises a UserError right after,

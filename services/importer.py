@@ -163,32 +163,22 @@ class AmazonSpServiceImport(models.AbstractModel):
         return run
 
     def _fail(self, account, run, client, exc, started):
-        """End ``run`` as failed and record the failure on the account, in plain words (a
-        foreign host's answer is never stored). A rejected refresh token sets the account to
-        *Re-authorization needed*, which stops its scheduled imports; any other failure leaves
-        it linked, its last error shown."""
+        """End ``run`` as failed and record the failure on the account in plain words (see
+        ``amazon.sp.service.connection._record_failure``)."""
         _logger.warning("Amazon import run %s of account %s failed: %s", run.id, account.id, exc)
         if self._can_commit():
             self.env.cr.rollback()
         run._set_client_stats(getattr(client, "stats", None))
         Connection = self.env["amazon.sp.service.connection"]
-        if isinstance(exc, SpApiError):
-            message = Connection._error_message(account, exc)
-        else:
-            message = str(exc.args[0] if isinstance(exc, UserError) and exc.args else exc)
         run.write(
             {
                 "state": "failed",
-                "error": message,
+                "error": Connection._failure_message(account, exc),
                 "date_end": fields.Datetime.now(),
                 "duration": time.monotonic() - started,
             }
         )
-        try:
-            with self.env.cr.savepoint():
-                Connection._record(account, client, exc, outcome=Connection._outcome(run))
-        except psycopg2.Error:
-            _logger.warning("Amazon account %s: failure not recorded", account.id, exc_info=True)
+        Connection._record_failure(account, run, client, exc)
         self._commit()
 
     def _sync_scheduled(self, accounts):

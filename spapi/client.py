@@ -46,8 +46,6 @@ TOKEN_REPEATS = 3
 # Connect fast (an unreachable host fails in seconds), then leave Amazon time to answer a page.
 DEFAULT_TIMEOUT = hosts.Timeout(5, 60)
 
-__all__ = ["DEFAULT_TIMEOUT", "TOKEN_REPEATS", "SpApiClient", "format_datetime"]
-
 
 # ----------------------------------------------------------------------------------------------
 # Client
@@ -213,6 +211,7 @@ class SpApiClient:
             if wait > 0:
                 self.stats.rate_wait += wait
                 self.sleep(wait)
+                began += wait  # waiting for the rate limit is not time lost to failures
             try:
                 token = self._access_token()
                 response, headers, elapsed = self._send(op, url, query, json_body, token)
