@@ -22,6 +22,7 @@
         "views/amazon_sp_account_views.xml",
         "views/amazon_sp_oauth_templates.xml",
         "data/ir_cron_data.xml",
+        "data/ir_cron_health_data.xml",
         "views/amazon_sp_event_views.xml",
         "views/amazon_sp_import_run_views.xml",
         "views/amazon_sp_settlement_views.xml",

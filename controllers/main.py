@@ -4,7 +4,11 @@ from odoo import http
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 
-from ..services.oauth import OAUTH_CALLBACK_PATH, AmazonSpOAuthStateError
+from ..services.oauth import (
+    OAUTH_CALLBACK_PATH,
+    AmazonSpOAuthSellerError,
+    AmazonSpOAuthStateError,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -55,6 +59,8 @@ class AmazonSpOAuthController(http.Controller):
                 selling_partner_id,
                 redirect_uri=OAuth._redirect_uri(account),
             )
+        except AmazonSpOAuthSellerError as error:
+            return self._error_page(str(error.args[0]), account=account, status=400)
         except UserError as error:
             return self._error_page(str(error.args[0]), account=account, status=502)
         return request.redirect(ACCOUNT_FORM_URL % account.id)

@@ -1,27 +1,21 @@
 import logging
 from datetime import timedelta
 
-import psycopg2
-from markupsafe import Markup
-
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
 
 from ..domain import sources
-from ..spapi import LwaAuth, SpApiClient, const, exceptions
+from ..spapi import exceptions
 from .amazon_sp_marketplace import REGION_SELECTION
 
 _logger = logging.getLogger(__name__)
 
 # Public SP-API applications must be re-authorized by the seller every 365 days.
 AUTHORIZATION_VALIDITY = timedelta(days=365)
+# Amazon asks to rotate the LWA client secret of an application every 180 days.
+CLIENT_SECRET_VALIDITY = timedelta(days=180)
 # The first import starts this long before the account was created, unless told otherwise.
 DEFAULT_HISTORY = timedelta(days=30)
-# HTTP timeouts in seconds. Numbers rather than (connect, read) tuples: Odoo's test request guard
-# compares the timeout with an int.
-LWA_TIMEOUT = 30
-API_TIMEOUT = 60
 
 
 def _default_sync_from(model):
@@ -89,6 +83,18 @@ class AmazonSpAccount(models.Model):
         help="Login with Amazon client secret of the application. Amazon asks to rotate it "
         "every 180 days.",
     )
+    lwa_client_secret_date = fields.Datetime(
+        string="Client Secret Set On",
+        copy=False,
+        tracking=True,
+        help="When the client secret was last changed (Odoo fills it in).",
+    )
+    lwa_client_secret_expiry = fields.Datetime(
+        string="Client Secret Rotation Due",
+        compute="_compute_lwa_client_secret_expiry",
+        store=True,
+        help="Amazon refuses the application's calls once its client secret is 180 days old.",
+    )
     refresh_token = fields.Char(
         groups="account_amazon_refund.group_amazon_sp_manager",
         copy=False,
@@ -125,6 +131,7 @@ class AmazonSpAccount(models.Model):
             ("draft", "Not Linked"),
             ("linked", "Linked"),
             ("error", "Error"),
+            ("reauth", "Re-authorization Needed"),
             ("revoked", "Revoked"),
         ],
         required=True,
@@ -144,6 +151,17 @@ class AmazonSpAccount(models.Model):
         help="Public applications must be re-authorized by the seller before this date.",
     )
     last_error = fields.Text(readonly=True, copy=False)
+    last_outcome = fields.Char(string="Last Import", readonly=True, copy=False)
+    last_outcome_date = fields.Datetime(string="Last Import On", readonly=True, copy=False)
+    finances_last_success = fields.Datetime(readonly=True, copy=False)
+    finances_last_failure = fields.Datetime(readonly=True, copy=False)
+    reports_last_success = fields.Datetime(readonly=True, copy=False)
+    reports_last_failure = fields.Datetime(readonly=True, copy=False)
+    sellers_last_success = fields.Datetime(readonly=True, copy=False)
+    sellers_last_failure = fields.Datetime(readonly=True, copy=False)
+    # The deadlines already reminded (one activity each).
+    authorization_reminded = fields.Datetime(readonly=True, copy=False)
+    lwa_client_secret_reminded = fields.Datetime(readonly=True, copy=False)
     accountant_id = fields.Many2one(
         "res.users",
         default=lambda self: self.env.user,
@@ -177,6 +195,12 @@ class AmazonSpAccount(models.Model):
             account.authorization_expiry = (
                 account.authorization_date and account.authorization_date + AUTHORIZATION_VALIDITY
             )
+
+    @api.depends("lwa_client_secret_date")
+    def _compute_lwa_client_secret_expiry(self):
+        for account in self:
+            set_on = account.lwa_client_secret_date
+            account.lwa_client_secret_expiry = set_on and set_on + CLIENT_SECRET_VALIDITY
 
     def _compute_amazon_settlement_count(self):
         counts = dict(
@@ -237,6 +261,8 @@ class AmazonSpAccount(models.Model):
     def create(self, vals_list):
         now = fields.Datetime.now()
         for vals in vals_list:
+            if vals.get("lwa_client_secret"):
+                vals.setdefault("lwa_client_secret_date", now)
             if vals.get("refresh_token"):
                 vals.setdefault("state", "linked")
                 if not vals.get("authorization_date"):
@@ -244,6 +270,8 @@ class AmazonSpAccount(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if vals.get("lwa_client_secret") and "lwa_client_secret_date" not in vals:
+            vals = dict(vals, lwa_client_secret_date=fields.Datetime.now())
         if "refresh_token" not in vals:
             return super().write(vals)
         vals = dict(vals)
@@ -268,48 +296,20 @@ class AmazonSpAccount(models.Model):
     # SP-API client (the one place that reads the secrets)
     # ------------------------------------------------------------------------------------------
 
-    def _get_spapi_client(self, require_refresh_token=True):
-        """Build the SP-API client of this account.
+    def _get_spapi_client(self, require_refresh_token=True, interactive=False):
+        """Build the SP-API client of this account (see ``amazon.sp.service.connection``).
 
         The only method that reads the LWA client secret and the refresh token: it does so as
         superuser, so callers need no access to the secret fields, and it never returns them.
+        Only Amazon's hosts, unless the system parameter allows others.
 
         :param bool require_refresh_token: False to get a client whose ``auth`` can exchange an
             authorization code (OAuth) before the account has a refresh token.
+        :param bool interactive: a person waits: short reads, few retries
         :rtype: spapi.SpApiClient
         """
-        self.ensure_one()
-        account = self.sudo()
-        if not account.lwa_client_id or not account.lwa_client_secret:
-            raise UserError(
-                self.env._(
-                    "Set the LWA client ID and client secret of your SP-API application on "
-                    "account %(account)s first.",
-                    account=account.name,
-                )
-            )
-        if require_refresh_token and not account.refresh_token:
-            raise UserError(
-                self.env._(
-                    "Account %(account)s is not linked to Amazon yet: use Link with Amazon, or "
-                    "paste a refresh token.",
-                    account=account.name,
-                )
-            )
-        auth = LwaAuth(
-            account.lwa_client_id,
-            account.lwa_client_secret,
-            refresh_token=account.refresh_token or None,
-            token_url=account.lwa_url or const.LWA_TOKEN_URL,
-            timeout=LWA_TIMEOUT,
-        )
-        return SpApiClient(
-            auth,
-            region=account.region,
-            environment=account.environment,
-            api_url=account.api_url or None,
-            timeout=API_TIMEOUT,
-            **self._amazon_sp_client_options(),
+        return self.env["amazon.sp.service.connection"]._client(
+            self, require_refresh_token=require_refresh_token, interactive=interactive
         )
 
     def _amazon_sp_client_options(self):
@@ -321,116 +321,17 @@ class AmazonSpAccount(models.Model):
 
     def _amazon_sp_error_message(self, error):
         """A translated, secret-free explanation of an SP-API failure, for the user."""
-        self.ensure_one()
-        if isinstance(error, exceptions.AuthError):
-            message = self.env._(
-                "Amazon refused the credentials of account %(account)s. Check the LWA client ID "
-                "and secret, and link the account again if the seller revoked the authorization.",
-                account=self.name,
-            )
-        elif isinstance(error, exceptions.ThrottledError):
-            message = self.env._("Amazon is throttling the requests; try again in a few minutes.")
-        elif isinstance(error, exceptions.TransportError):
-            message = self.env._(
-                "Odoo could not reach Amazon (%(endpoint)s). Check the network and the API URL.",
-                endpoint=self.api_url or self.region,
-            )
-        elif isinstance(error, exceptions.ServerError):
-            message = self.env._("Amazon's service failed; try again later.")
-        else:
-            message = self.env._("Amazon answered with an error.")
-        details = [str(error.message or "").strip()] if getattr(error, "message", None) else []
-        if getattr(error, "status_code", None):
-            details.append(self.env._("HTTP status %(status)s", status=error.status_code))
-        if getattr(error, "request_id", None):
-            details.append(self.env._("request ID %(request_id)s", request_id=error.request_id))
-        if details:
-            message = f"{message}\n({'; '.join(details)})"
-        return message
-
-    def _amazon_sp_record_failure(self, message):
-        """Store the failure on the account (state, last error, chatter) for good.
-
-        The caller raises a UserError right after, which rolls its own transaction back: the
-        failure is written through a separate cursor so that it stays visible.
-        """
-        self.ensure_one()
-        try:
-            with self.env.registry.cursor() as cr:
-                # Don't wait on a lock held by the caller's own transaction.
-                cr.execute(
-                    SQL(
-                        "SELECT id FROM amazon_sp_account WHERE id = %s FOR UPDATE NOWAIT", self.id
-                    ),
-                    log_exceptions=False,
-                )
-                if not cr.fetchone():
-                    return
-                account = self.with_env(self.env(cr=cr)).sudo()
-                account.write({"state": "error", "last_error": message})
-                account.message_post(
-                    body=Markup("%s<br/>%s") % (self.env._("Amazon connection failed:"), message),
-                    subtype_xmlid="mail.mt_note",
-                )
-        except psycopg2.Error:
-            _logger.warning(
-                "Could not record the failure of Amazon account %s", self.id, exc_info=True
-            )
-
-    def _amazon_sp_call(self, operation, *args, **kwargs):
-        """Call ``operation`` of the account's client for a user; failures become UserErrors.
-
-        :param str operation: name of a SpApiClient method
-        """
-        self.ensure_one()
-        client = self._get_spapi_client()
-        try:
-            return getattr(client, operation)(*args, **kwargs)
-        except exceptions.SpApiError as error:
-            _logger.warning(
-                "SP-API %s failed for Amazon account %s: %s (status %s, request id %s)",
-                operation,
-                self.id,
-                type(error).__name__,
-                getattr(error, "status_code", None),
-                getattr(error, "request_id", None),
-            )
-            message = self._amazon_sp_error_message(error)
-            self._amazon_sp_record_failure(message)
-            raise UserError(message) from error
-
-    def _amazon_sp_participations(self):
-        """Marketplaces the seller participates in: list of (marketplace dict, record or None)."""
-        self.ensure_one()
-        answer = self._amazon_sp_call("get_marketplace_participations")
-        marketplace_by_id = {
-            m.marketplace_id: m for m in self.env["amazon.sp.marketplace"].search([])
-        }
-        result = []
-        for item in answer or []:
-            marketplace = item.get("marketplace") or {}
-            participation = item.get("participation") or {}
-            if not participation.get("isParticipating", True):
-                continue
-            result.append((marketplace, marketplace_by_id.get(marketplace.get("id"))))
-        return result
+        return self.env["amazon.sp.service.connection"]._error_message(self, error)
 
     # ------------------------------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------------------------------
 
     def action_test_connection(self):
-        """Get an access token and list the seller's marketplaces."""
+        """Get an access token and list the seller's marketplaces (changes nothing for a user
+        who may not change the account)."""
         self.ensure_one()
-        participations = self._amazon_sp_participations()
-        if self.state != "linked" or self.last_error:
-            self.write({"state": "linked", "last_error": False})
-        names = [f"{m.get('name') or '?'} ({m.get('id') or '?'})" for m, _record in participations]
-        body = Markup("%s<ul>%s</ul>") % (
-            self.env._("Connection test succeeded. The seller participates in:"),
-            Markup().join(Markup("<li>%s</li>") % name for name in names),
-        )
-        self.message_post(body=body, subtype_xmlid="mail.mt_note")
+        names = self.env["amazon.sp.service.connection"]._test(self)
         return self._amazon_sp_notification(
             self.env._("Connection to Amazon works"),
             self.env._("Marketplaces: %(names)s", names=", ".join(names) or self.env._("none")),
@@ -439,16 +340,13 @@ class AmazonSpAccount(models.Model):
     def action_fetch_marketplaces(self):
         """Enable the marketplaces the seller participates in (those known to Odoo)."""
         self.ensure_one()
-        participations = self._amazon_sp_participations()
+        participations = self.env["amazon.sp.service.connection"]._participations(self)
         found = self.env["amazon.sp.marketplace"]
         for _marketplace, record in participations:
             if record and (record.region == self.region or self.api_url):
                 found |= record
         added = found - self.marketplace_ids
-        values = {"marketplace_ids": [Command.link(m.id) for m in added]}
-        if self.state != "linked" or self.last_error:
-            values.update(state="linked", last_error=False)
-        self.write(values)
+        self.write({"marketplace_ids": [Command.link(m.id) for m in added]})
         if added:
             message = self.env._(
                 "Marketplaces enabled from Amazon: %(names)s",
@@ -517,16 +415,20 @@ class AmazonSpAccount(models.Model):
     def action_amazon_sp_fetch_settlement_reports(self):
         """Download the new V2 settlement reports and compare them with their settlements."""
         Reports = self.env["amazon.sp.service.settlement.report"]
+        Connection = self.env["amazon.sp.service.connection"]
         for account in self:
+            client = account._get_spapi_client(interactive=True)
             try:
-                Reports._fetch(account)
+                Reports._fetch(account, client=client)
             except exceptions.SpApiError as error:
+                Connection._record_apart(account, client, error)
                 raise UserError(
                     self.env._(
                         "Amazon's settlement reports could not be read: %(error)s",
                         error=account._amazon_sp_error_message(error),
                     )
                 ) from error
+            Connection._record(account, client)
         return True
 
     @api.model
@@ -535,6 +437,12 @@ class AmazonSpAccount(models.Model):
         enabled marketplace, see ``amazon.sp.service.check``."""
         self.env["amazon.sp.service.check"]._check_accounts(days=days)
         return True
+
+    @api.model
+    def _cron_amazon_sp_health(self):
+        """Scheduled action: remind, with an activity, to renew an authorization or rotate a
+        client secret 30 days before Amazon's deadline."""
+        return self.env["amazon.sp.service.connection"]._remind()
 
     # ------------------------------------------------------------------------------------------
     # Import: actions and scheduled action (the flow lives in services/importer.py)

@@ -8,3 +8,4 @@ from . import check
 from . import review
 from . import oauth
 from . import change
+from . import connection

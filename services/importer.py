@@ -127,7 +127,7 @@ class AmazonSpServiceImport(models.AbstractModel):
         client = None
         more = False
         try:
-            client = account._get_spapi_client()
+            client = account._get_spapi_client(interactive=trigger == "manual")
             budget = {"pages": max_pages}
             if not settlements_only:
                 if order_id:
@@ -141,26 +141,12 @@ class AmazonSpServiceImport(models.AbstractModel):
                 self.env["amazon.sp.service.settlement"]._sync_settlements(account, run, client)
         except Exception as exc:
             # Whatever stops it, the run ends (failed, with the reason): it never stays running.
-            _logger.warning(
-                "Amazon import run %s of account %s failed: %s", run.id, account.id, exc
-            )
-            if self._can_commit():
-                self.env.cr.rollback()
-            run._set_client_stats(getattr(client, "stats", None))
-            run.write(
-                {
-                    "state": "failed",
-                    "error": str(exc),
-                    "date_end": fields.Datetime.now(),
-                    "duration": time.monotonic() - started,
-                }
-            )
-            self._commit()
+            self._fail(account, run, client, exc, started)
             if not isinstance(exc, RUN_ERRORS):
                 raise
             if trigger != "cron":
                 raise UserError(
-                    self.env._("The Amazon import failed: %(error)s", error=str(exc))
+                    self.env._("The Amazon import failed: %(error)s", error=run.error)
                 ) from exc
             return run
         run._set_client_stats(getattr(client, "stats", None))
@@ -171,8 +157,29 @@ class AmazonSpServiceImport(models.AbstractModel):
                 "duration": time.monotonic() - started,
             }
         )
+        Connection = self.env["amazon.sp.service.connection"]
+        Connection._record(account, client, outcome=Connection._outcome(run))
         self._commit()
         return run
+
+    def _fail(self, account, run, client, exc, started):
+        """End ``run`` as failed and record the failure on the account in plain words (see
+        ``amazon.sp.service.connection._record_failure``)."""
+        _logger.warning("Amazon import run %s of account %s failed: %s", run.id, account.id, exc)
+        if self._can_commit():
+            self.env.cr.rollback()
+        run._set_client_stats(getattr(client, "stats", None))
+        Connection = self.env["amazon.sp.service.connection"]
+        run.write(
+            {
+                "state": "failed",
+                "error": Connection._failure_message(account, exc),
+                "date_end": fields.Datetime.now(),
+                "duration": time.monotonic() - started,
+            }
+        )
+        Connection._record_failure(account, run, client, exc)
+        self._commit()
 
     def _sync_scheduled(self, accounts):
         """The scheduled import of ``accounts``, in bounded batches: each reads at most
@@ -401,7 +408,7 @@ class AmazonSpServiceImport(models.AbstractModel):
             return self._pull_window_pages(account, run, client, unit, window, cursor, budget)
         except InvalidInputError as exc:
             start, end, _token = window
-            if "token" not in str(exc).lower():
+            if "token" not in f"{exc.message} {exc.code}".lower():
                 raise
             _logger.info("Amazon account %s: %s: window read again", account.id, exc)
             run.message_post(
@@ -411,7 +418,7 @@ class AmazonSpServiceImport(models.AbstractModel):
                     "imported are recognised).",
                     start=fields.Datetime.to_string(start.replace(tzinfo=None)),
                     end=fields.Datetime.to_string(end.replace(tzinfo=None)),
-                    error=exc.message,
+                    error=exc.public_message or exc.code or exc.status_code,
                 )
             )
             return self._pull_window_pages(

@@ -49,6 +49,10 @@ class AmazonSpOAuthStateError(Exception):
         self.message = message
 
 
+class AmazonSpOAuthSellerError(UserError):
+    """The seller who authorized is not the account's seller: nothing was linked."""
+
+
 class AmazonSpServiceOAuth(models.AbstractModel):
     """The website authorization workflow of a seller account: a signed ``state`` (HS256 with
     a key derived from the database secret; this database, this user, ten minutes, its nonce
@@ -174,6 +178,7 @@ class AmazonSpServiceOAuth(models.AbstractModel):
         """Seller Central consent page of the account's region (or its override)."""
         account.ensure_one()
         if account.consent_url:
+            self.env["amazon.sp.service.connection"]._check_hosts(account)
             return account.consent_url
         Marketplace = self.env["amazon.sp.marketplace"]
         marketplace = account.marketplace_ids[:1]
@@ -212,10 +217,28 @@ class AmazonSpServiceOAuth(models.AbstractModel):
     def _link_with_code(self, account, code, selling_partner_id, redirect_uri=None):
         """Exchange an OAuth authorization code for a refresh token and link ``account``.
 
+        :raise AmazonSpOAuthSellerError: when ``selling_partner_id`` is not the account's seller
+            (the code is not exchanged)
         :raise UserError: when Amazon refuses the code
         """
         account.ensure_one()
-        client = account._get_spapi_client(require_refresh_token=False)
+        if account.seller_id and selling_partner_id and selling_partner_id != account.seller_id:
+            _logger.warning(
+                "Amazon OAuth callback for account %s refused: another selling partner",
+                account.id,
+            )
+            message = self.env._(
+                "Amazon sent back the authorization of seller %(other)s, but account "
+                "%(account)s is the one of seller %(seller)s: nothing was changed. Sign in to "
+                "Seller Central as seller %(seller)s and authorize again, or create another "
+                "account for seller %(other)s.",
+                other=selling_partner_id,
+                account=account.name,
+                seller=account.seller_id,
+            )
+            account.message_post(body=message, subtype_xmlid="mail.mt_note")
+            raise AmazonSpOAuthSellerError(message)
+        client = account._get_spapi_client(require_refresh_token=False, interactive=True)
         try:
             tokens = client.auth.exchange_code(
                 code, redirect_uri=redirect_uri or self._redirect_uri(account)
@@ -254,11 +277,6 @@ class AmazonSpServiceOAuth(models.AbstractModel):
             date=format_datetime(self.env, now),
             seller=account.seller_id or "?",
         )
-        if previous_seller and selling_partner_id and previous_seller != selling_partner_id:
-            body += " " + self.env._(
-                "The selling partner changed from %(old)s.",
-                old=previous_seller,
-            )
         account.message_post(body=body, subtype_xmlid="mail.mt_note")
         _logger.info("Amazon account %s linked by user %s", account.id, self.env.uid)
         return True

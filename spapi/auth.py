@@ -13,7 +13,7 @@ import time
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from . import const
+from . import const, hosts
 from .exceptions import (
     AuthError,
     ServerError,
@@ -32,6 +32,29 @@ TRANSPORT_ERRORS = (
 )
 
 DEFAULT_EXPIRES_IN = 3600
+# Connect fast (an unreachable host fails in seconds), then leave LWA time to answer.
+DEFAULT_TIMEOUT = hosts.Timeout(5, 30)
+
+
+def transport_error(error, operation, hidden=(), log_detail=True):
+    """The TransportError of a ``requests`` failure, in plain words.
+
+    The library's own text (urllib3's pool, address and cause) goes to the server log only,
+    scrubbed of ``hidden``; ``log_detail=False`` when the URL itself is a secret (pre-signed).
+    """
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        text = "The connection timed out."
+    elif isinstance(error, requests.exceptions.Timeout):
+        text = "The server did not answer in time."
+    elif isinstance(error, requests.exceptions.ChunkedEncodingError):
+        text = "The answer was cut off."
+    else:
+        text = "The connection failed (refused, reset, or the host is unknown)."
+    if log_detail:
+        _logger.warning("%s: no answer: %s", operation, scrub(error, hidden))
+    else:
+        _logger.warning("%s: no answer (%s)", operation, type(error).__name__)
+    return TransportError(text, operation=operation)
 
 
 class LwaAuth:
@@ -44,8 +67,13 @@ class LwaAuth:
     :param str token_url: LWA token endpoint (the emulator's in tests)
     :param session: ``requests.Session``-like object (``request(method, url, **kwargs)``)
     :param clock: wall clock in seconds (default: ``time.time`` at each call)
-    :param timeout: ``requests`` timeout of every LWA call
+    :param timeout: ``requests`` timeout of every LWA call, ``(connect, read)``
     :param margin: seconds before expiry at which the cached token is refreshed
+    :param bool allow_custom_hosts: accept a ``token_url`` that is not Amazon's LWA host
+        (the emulator, a proxy)
+    :param bool hide_foreign_answers: never put the answers of a host that is not Amazon's in an
+        error's text (what the account sets)
+    :raise HostNotAllowedError: ``token_url`` is not Amazon's and custom hosts are not allowed
     """
 
     def __init__(
@@ -56,9 +84,13 @@ class LwaAuth:
         token_url=const.LWA_TOKEN_URL,
         session=None,
         clock=None,
-        timeout=(10, 30),
+        timeout=DEFAULT_TIMEOUT,
         margin=120,
+        allow_custom_hosts=True,
+        hide_foreign_answers=False,
     ):
+        hosts.check_url(token_url, hosts.LWA, allow_custom=allow_custom_hosts)
+        self.foreign = hide_foreign_answers and not hosts.is_amazon(token_url, hosts.LWA)
         self.client_id = client_id
         self._client_secret = client_secret
         self._refresh_token = refresh_token
@@ -187,14 +219,10 @@ class LwaAuth:
                 timeout=self.timeout,
             )
         except TRANSPORT_ERRORS as error:
-            _logger.warning("LWA %s: no answer (%s)", operation, type(error).__name__)
-            raise TransportError(
-                f"{type(error).__name__}: {scrub(error, hidden)}", operation=operation
-            ) from None
+            raise transport_error(error, operation, hidden) from None
         except requests.exceptions.RequestException as error:
-            raise SpApiError(
-                f"{type(error).__name__}: {scrub(error, hidden)}", operation=operation
-            ) from None
+            _logger.warning("LWA %s failed: %s", operation, scrub(error, hidden))
+            raise SpApiError("The request could not be sent.", operation=operation) from None
         status = response.status_code
         self.last_request_id = CaseInsensitiveDict(response.headers or {}).get(
             const.HEADER_REQUEST_ID
@@ -209,6 +237,8 @@ class LwaAuth:
             return reply
         code = reply.get("error") or None
         description = reply.get("error_description") or reply.get("message") or ""
+        if self.foreign:  # a host that is not Amazon's: its words are never shown
+            description = ""
         if 200 <= status < 300:
             description = "LWA answered without an access token."
         if status == 429:
@@ -224,12 +254,13 @@ class LwaAuth:
             code=code,
             errors=[{"code": code, "message": scrub(description, hidden)}] if code else [],
             operation=operation,
+            foreign=self.foreign,
         )
         _logger.warning(
             "LWA %s failed: HTTP %s %s (request id %s)",
             operation,
             status,
-            code,
+            error.code,
             self.last_request_id,
         )
         raise error

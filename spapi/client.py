@@ -11,30 +11,28 @@ elapsed time, WARNING logs each retry.
 """
 
 import gzip
-import json
 import logging
 import random
 import re
 import time
-from datetime import date, datetime, timezone
-from decimal import Decimal
+from datetime import datetime, timezone
 from urllib.parse import quote
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from . import const
-from .auth import TRANSPORT_ERRORS
+from . import const, hosts
+from .auth import TRANSPORT_ERRORS, transport_error
 from .bucket import TokenBucket
 from .exceptions import (
     AuthError,
     InvalidInputError,
     ServerError,
     SpApiError,
-    TransportError,
     error_from_response,
     scrub,
 )
+from .params import _clean_params, _parse_json, format_datetime
 from .results import ClientStats, Page, Response
 
 _logger = logging.getLogger(__name__)
@@ -45,66 +43,8 @@ PAGE_SIZE_PARAM = "MaxResultsPerPage"
 DATE_ERROR = re.compile(r"\bdates?\b|posted(after|before)", re.IGNORECASE)
 # Times one next token may come back in a window (after empty pages) before the window fails.
 TOKEN_REPEATS = 3
-
-
-# ----------------------------------------------------------------------------------------------
-# Helpers
-# ----------------------------------------------------------------------------------------------
-
-
-def format_datetime(value):
-    """ISO 8601 UTC ``YYYY-MM-DDTHH:MM:SSZ`` of a datetime, a date or an ISO string.
-
-    Naive datetimes are taken as UTC (Odoo's convention). None stays None.
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"Not an ISO 8601 date/time: {value!r}") from None
-    elif isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
-    if not isinstance(value, datetime):
-        raise TypeError(f"Expected a datetime or an ISO 8601 string, got {type(value).__name__}")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _query_value(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime | date):
-        return format_datetime(value)
-    if isinstance(value, list | tuple | set | frozenset):
-        return ",".join(str(item) for item in value)
-    return value
-
-
-def _clean_params(params):
-    """Query parameters without None values; lists comma-separated, booleans lowercase."""
-    return {key: _query_value(value) for key, value in (params or {}).items() if value is not None}
-
-
-def _parse_json(text):
-    if not text or not text.strip():
-        return {}
-    return json.loads(text, parse_float=Decimal)
-
-
-def _token_expired(error, headers):
-    """Does a 401/403 say that the access token expired (not revoked or missing a role)?"""
-    if "expired" in (headers.get(const.HEADER_ERROR_TYPE) or "").lower():
-        return True
-    texts = [error.message or ""]
-    for item in error.errors:
-        texts += [str(item.get("message") or ""), str(item.get("details") or "")]
-    return any("expired" in text.lower() for text in texts)
+# Connect fast (an unreachable host fails in seconds), then leave Amazon time to answer a page.
+DEFAULT_TIMEOUT = hosts.Timeout(5, 60)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -128,6 +68,12 @@ class SpApiClient:
     :param float backoff_base: first backoff, seconds (doubled on each failure)
     :param float backoff_cap: longest backoff, seconds
     :param timeout: ``requests`` timeout (connect, read) of every call
+    :param float total_timeout: seconds one call may take with its retries (a person waiting);
+        None: only ``max_attempts`` bounds it
+    :param bool allow_custom_hosts: accept an ``api_url`` (and report document URLs) that are
+        not Amazon's hosts
+    :param bool hide_foreign_answers: never put the answers of a host that is not Amazon's in an
+        error's text (what the account sets; off by default for the emulator's own tests)
     :param str user_agent: ``User-Agent`` header
     :param dict rate_limits: ``{operation: (rate, burst)}`` replacing the documented usage plans
     :param dict buckets: ``{operation: TokenBucket}`` to share buckets between clients of the same
@@ -147,12 +93,16 @@ class SpApiClient:
         max_attempts=6,
         backoff_base=1.0,
         backoff_cap=60.0,
-        timeout=(10, 60),
+        timeout=DEFAULT_TIMEOUT,
         user_agent=DEFAULT_USER_AGENT,
         rate_limits=None,
         buckets=None,
+        total_timeout=None,
+        allow_custom_hosts=True,
+        hide_foreign_answers=False,
     ):
         if api_url:
+            hosts.check_url(api_url, hosts.API, allow_custom=allow_custom_hosts)
             self.base_url = api_url.rstrip("/")
         else:
             try:
@@ -175,8 +125,13 @@ class SpApiClient:
         self.user_agent = user_agent
         self.rate_limits = dict(rate_limits or {})
         self.buckets = buckets if buckets is not None else {}
+        self.total_timeout = total_timeout
+        self.allow_custom_hosts = allow_custom_hosts
+        self.foreign = hide_foreign_answers and not hosts.is_amazon(self.base_url, hosts.API)
         self.stats = ClientStats()
         self.last_request_id = None
+        # {family: {"success": datetime, "failure": datetime, "error": SpApiError}}
+        self.health = {}
 
     def __repr__(self):
         return f"SpApiClient({self.base_url!r})"
@@ -215,6 +170,8 @@ class SpApiClient:
     def request(self, operation, path_params=None, params=None, json_body=None):
         """Send one SP-API operation; retry what can be retried; return its ``Response``.
 
+        The outcome is noted in ``health`` under the operation's API family.
+
         :param operation: operation name of ``const.OPERATIONS`` (or a ``const.Operation``)
         :param dict path_params: values of the path's ``{placeholders}``
         :param dict params: query parameters (None values dropped, lists comma-joined)
@@ -223,6 +180,24 @@ class SpApiClient:
         :raise SpApiError: a subclass telling what went wrong
         """
         op = self.operation(operation)
+        try:
+            response = self._request(op, path_params, params, json_body)
+        except SpApiError as error:
+            self._note(error.operation or op.name, error)
+            raise
+        self._note(op.name)
+        return response
+
+    def _note(self, operation, error=None):
+        """Note the last success or failure of ``operation``'s API family in ``health``."""
+        family = const.operation_family(operation)
+        if family:
+            entry = self.health.setdefault(family, {})
+            entry["failure" if error else "success"] = datetime.now(timezone.utc)
+            if error:
+                entry["error"] = error
+
+    def _request(self, op, path_params, params, json_body):
         url = self.base_url + op.path.format(
             **{key: quote(str(value), safe="") for key, value in (path_params or {}).items()}
         )
@@ -230,11 +205,13 @@ class SpApiClient:
         bucket = self.bucket(op)
         failures = 0
         refreshed = False
+        began = self.clock()
         while True:
             wait = bucket.take()
             if wait > 0:
                 self.stats.rate_wait += wait
                 self.sleep(wait)
+                began += wait  # waiting for the rate limit is not time lost to failures
             try:
                 token = self._access_token()
                 response, headers, elapsed = self._send(op, url, query, json_body, token)
@@ -242,7 +219,7 @@ class SpApiClient:
                 if not error.retryable:
                     raise
                 failures += 1
-                self._retry_or_raise(op, error, failures)
+                self._retry_or_raise(op, error, failures, began=began)
                 continue
             status = response.status_code
             request_id = headers.get(const.HEADER_REQUEST_ID)
@@ -261,16 +238,24 @@ class SpApiClient:
             if 200 <= status < 300:  # a truncated or non-JSON body: retried like a 5xx
                 failures += 1
                 error = ServerError("The body is not JSON.", status, request_id, operation=op.name)
-                self._retry_or_raise(op, error, failures, headers)
+                self._retry_or_raise(op, error, failures, headers, began)
                 continue
             error = error_from_response(
-                op.name, status, body if body is not None else response.text, request_id
+                op.name,
+                status,
+                body if body is not None else response.text,
+                request_id,
+                foreign=self.foreign,
             )
             error.scrub((token,))
             if status == 429:
                 self.stats.throttled += 1
                 bucket.drain()
-            if status in (401, 403) and not refreshed and _token_expired(error, headers):
+            if (
+                status in (401, 403)
+                and not refreshed
+                and error.token_expired(headers.get(const.HEADER_ERROR_TYPE))
+            ):
                 refreshed = True
                 self.auth.invalidate()
                 self.stats.retries += 1
@@ -282,7 +267,7 @@ class SpApiClient:
                 continue
             if status in const.RETRY_STATUSES:
                 failures += 1
-                self._retry_or_raise(op, error, failures, headers)
+                self._retry_or_raise(op, error, failures, headers, began)
                 continue
             if isinstance(error, AuthError):
                 _logger.warning("SP-API %s refused: %s", op.name, error)
@@ -312,13 +297,10 @@ class SpApiClient:
         try:
             response = self.session.request(op.method, url, **kwargs)
         except TRANSPORT_ERRORS as error:
-            raise TransportError(
-                f"{type(error).__name__}: {scrub(error, (token,))}", operation=op.name
-            ) from None
+            raise transport_error(error, op.name, (token,)) from None
         except requests.exceptions.RequestException as error:
-            raise SpApiError(
-                f"{type(error).__name__}: {scrub(error, (token,))}", operation=op.name
-            ) from None
+            _logger.warning("SP-API %s failed: %s", op.name, scrub(error, (token,)))
+            raise SpApiError("The request could not be sent.", operation=op.name) from None
         return response, CaseInsensitiveDict(response.headers or {}), self.clock() - started
 
     def _apply_rate_limit(self, op, bucket, headers):
@@ -342,13 +324,26 @@ class SpApiClient:
         delay = min(self.backoff_cap, self.backoff_base * 2 ** (failures - 1))
         return delay * (0.5 + 0.5 * self.rand())
 
-    def _retry_or_raise(self, op, error, failures, headers=None):
+    def _retry_or_raise(self, op, error, failures, headers=None, began=None):
         if failures >= self.max_attempts:
             _logger.warning(
                 "SP-API %s failed after %s attempts: %s", op.name, failures, type(error).__name__
             )
             raise error
         delay = self.backoff_delay(failures)
+        if (
+            self.total_timeout is not None
+            and began is not None
+            and self.clock() - began + delay > self.total_timeout
+        ):
+            _logger.warning(
+                "SP-API %s: %s after %s attempts; no time left to retry within %s s",
+                op.name,
+                type(error).__name__,
+                failures,
+                self.total_timeout,
+            )
+            raise error
         retry_after = (headers or {}).get("retry-after")
         if retry_after:
             try:
@@ -577,19 +572,24 @@ class SpApiClient:
         The URL is pre-signed: no access token is sent, and the URL (which carries a signature)
         is neither logged nor put in errors. GZIP documents are decompressed.
         """
+        operation = "downloadReportDocument"
         try:
+            url = hosts.check_url(document["url"], hosts.DOCUMENT, self.allow_custom_hosts)
             response = self.session.request(
-                "GET",
-                document["url"],
-                headers={"user-agent": self.user_agent},
-                timeout=self.timeout,
+                "GET", url, headers={"user-agent": self.user_agent}, timeout=self.timeout
             )
         except TRANSPORT_ERRORS as error:
-            raise TransportError(type(error).__name__, operation="downloadReportDocument") from None
+            error = transport_error(error, operation, log_detail=False)
+            self._note(operation, error)
+            raise error from None
+        except SpApiError as error:
+            self._note(operation, error)
+            raise
         if not 200 <= response.status_code < 300:
-            raise error_from_response(
-                "downloadReportDocument", response.status_code, None, None
-            ) from None
+            error = error_from_response(operation, response.status_code, None, None, self.foreign)
+            self._note(operation, error)
+            raise error from None
+        self._note(operation)
         content = response.content
         if (document.get("compressionAlgorithm") or "").upper() == "GZIP":
             try:

@@ -157,3 +157,44 @@ OPERATIONS = {
         Operation("cancelReport", "DELETE", f"{_REPORTS}/reports/{{reportId}}", 0.0222, 10),
     )
 }
+
+
+# API families whose last success and failure the account shows.
+FAMILY_FINANCES = "finances"
+FAMILY_REPORTS = "reports"
+FAMILY_SELLERS = "sellers"
+FAMILY_AUTHORIZATION = "authorization"
+
+
+def operation_family(operation):
+    """The API family of an operation name ("listTransactions" -> "finances"), or None."""
+    if operation in ("lwaRefreshToken", "lwaExchangeCode"):
+        return FAMILY_AUTHORIZATION
+    if operation == "downloadReportDocument":
+        return FAMILY_REPORTS
+    op = OPERATIONS.get(operation)
+    if op is None:
+        return None
+    for prefix, family in (
+        ("/finances/", FAMILY_FINANCES),
+        ("/reports/", FAMILY_REPORTS),
+        ("/sellers/", FAMILY_SELLERS),
+    ):
+        if op.path.startswith(prefix):
+            return family
+    return None
+
+
+# The selling partner roles an application needs for each family (Amazon's docs: "Finances API"
+# and "Sellers API" use-case guides, "Finance and Accounting Role", report type values). A 403
+# on an operation of the family usually means the application lacks the role.
+FAMILY_ROLES = {
+    # listTransactions, listFinancialEvents*, listFinancialEventGroups.
+    FAMILY_FINANCES: ("Finance and Accounting",),
+    # GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2: Finance and Accounting; the FBA customer
+    # returns and reimbursements reports: Inventory and Order Tracking (or Amazon Fulfillment).
+    FAMILY_REPORTS: ("Finance and Accounting", "Inventory and Order Tracking"),
+    # getMarketplaceParticipations, NA and EU: Selling Partner Insights or Product Listing
+    # (Finance and Accounting in the FE region).
+    FAMILY_SELLERS: ("Selling Partner Insights", "Product Listing", "Finance and Accounting"),
+}

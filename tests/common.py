@@ -1,6 +1,9 @@
 from odoo.tests import new_test_user
 
 from odoo.addons.account_amazon_refund.emulator import SpApiEmulator
+from odoo.addons.account_amazon_refund.services.connection import (
+    ALLOW_CUSTOM_HOSTS_PARAM as ALLOW_CUSTOM_HOSTS,
+)
 
 USER_GROUPS = "account.group_account_invoice,account_amazon_refund.group_amazon_sp_user"
 MANAGER_GROUPS = "account_amazon_refund.group_amazon_sp_manager"
@@ -11,6 +14,8 @@ class AmazonSpTestMixin:
 
     @classmethod
     def _setup_amazon_sp(cls):
+        # The emulator and the test hosts are not Amazon's: the tests allow other hosts.
+        cls.env["ir.config_parameter"].sudo().set_param(ALLOW_CUSTOM_HOSTS, "1")
         cls.company = cls.env.company
         cls.amazon_user = new_test_user(
             cls.env,

@@ -78,17 +78,22 @@ class TestConnection(AmazonSpEmulatorMixin, HttpCase):
         account = self.account.with_user(self.amazon_manager)
         error = self._run_failing(account.action_test_connection)
         message = str(error.args[0])
-        self.assertIn("Amazon refused the credentials", message)
+        self.assertIn("no longer accepts the authorization", message)
         self.assertNotIn("wrong-refresh-token", message)
         self.assertNotIn(self.emu.client_secret, message)
-        self.assertRecordValues(self.account, [{"state": "error"}])
-        self.assertIn("Amazon refused the credentials", self.account.last_error)
-        [note] = [b for b in self.account.message_ids.mapped("body") if "connection failed" in b]
-        self.assertIn("Amazon refused the credentials", note)
+        # LWA rejected the refresh token (invalid_grant): only the seller can fix it.
+        self.assertRecordValues(self.account, [{"state": "reauth"}])
+        self.assertIn("no longer accepts the authorization", self.account.last_error)
+        [note] = [b for b in self.account.message_ids.mapped("body") if "rejected" in b]
+        self.assertIn("scheduled imports are stopped", note)
         self.assertNotIn("wrong-refresh-token", note)
+        self.assertEqual(self.account.activity_ids.summary, "Re-authorize the Amazon account")
         # The state change is tracked too.
-        self.assertIn("Error", self.account.message_ids.tracking_value_ids.mapped("new_value_char"))
-        # Fixed token: the next test brings the account back to linked.
+        self.assertIn(
+            "Re-authorization Needed",
+            self.account.message_ids.tracking_value_ids.mapped("new_value_char"),
+        )
+        # Fixed token: linked again, and the test clears the error.
         self.account.refresh_token = self.emu.refresh_token
         account.action_test_connection()
         self.assertRecordValues(self.account, [{"state": "linked", "last_error": False}])
@@ -106,7 +111,31 @@ class TestConnection(AmazonSpEmulatorMixin, HttpCase):
         self.assertIn("503", str(error.args[0]))
         self.assertEqual(self.emu.count(PARTICIPATIONS) - calls_before, 3)
         self.assertEqual(len(sleeps), 2, "retried with backoff, without sleeping for real")
-        self.assertRecordValues(self.account, [{"state": "error"}])
+        # A passing failure: the account stays linked, its last error shown.
+        self.assertRecordValues(self.account, [{"state": "linked"}])
+        self.assertIn("Amazon's service failed", self.account.last_error)
+        self.assertTrue(self.account.sellers_last_failure)
+
+    def test_read_only_user_changes_nothing(self):
+        user_account = self.account.with_user(self.amazon_user)
+        messages = len(self.account.message_ids)
+        user_account.action_test_connection()
+        self.account.refresh_token = "Atzr|wrong-refresh-token"
+        self.addCleanup(setattr, self.account, "refresh_token", self.emu.refresh_token)
+        self.env.flush_all()
+        error = self._run_failing(user_account.action_test_connection)
+        self.assertIn("no longer accepts the authorization", str(error.args[0]))
+        self.assertRecordValues(self.account, [{"state": "linked", "last_error": False}])
+        self.assertFalse(self.account.sellers_last_failure)
+        self.assertFalse(self.account.activity_ids)
+        self.assertEqual(len(self.account.message_ids), messages)
+
+    def test_interactive_calls_are_bounded(self):
+        client = self.account._get_spapi_client(interactive=True)
+        self.assertEqual(client.timeout.connect, 5)
+        self.assertLessEqual(client.timeout.read, 20)
+        self.assertEqual(client.total_timeout, 30)
+        self.assertEqual(client.auth.timeout.connect, 5)
 
     def test_connection_needs_a_refresh_token(self):
         account = self._create_emulator_account()

@@ -8,6 +8,7 @@ from freezegun import freeze_time
 from jose import jws
 
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -227,3 +228,36 @@ class TestOAuth(AmazonSpEmulatorMixin, HttpCase):
         state = parse_qs(urlsplit(consent_url).query)["state"][0]
         exp = json.loads(jws.get_unverified_claims(state))["exp"]
         self.assertAlmostEqual(exp, start + 600, delta=5)
+
+    def test_another_selling_partner_is_refused(self):
+        """The seller who consented is not the account's seller: nothing changes, and the code
+        is not even exchanged."""
+        self.account.seller_id = "A1THEACCOUNTSSELLER"
+        location = self._consent(self._start_link())
+        self.assertNotEqual(
+            self._callback_query(location)["selling_partner_id"], "A1THEACCOUNTSSELLER"
+        )
+        before = self._snapshot()
+        lwa_calls = self.emu.count("lwaToken")
+        with mute_logger(
+            "odoo.addons.account_amazon_refund.controllers.main",
+            "odoo.addons.account_amazon_refund.services.oauth",
+        ):
+            response = self._callback(location)
+        self._assert_rejected(response, "nothing was changed")
+        self.assertIn("A1THEACCOUNTSSELLER", response.text)
+        after = self._snapshot()
+        self.assertEqual(
+            {k: v for k, v in after.items() if k != "message_count"},
+            {k: v for k, v in before.items() if k != "message_count"},
+        )
+        [note] = [b for b in self.account.message_ids.mapped("body") if "nothing was" in b]
+        self.assertIn(self.emu.dataset.seller_id, note)
+        self.assertEqual(self.emu.count("lwaToken"), lwa_calls)
+
+    def test_consent_page_must_be_amazons_without_the_parameter(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "account_amazon_refund.allow_custom_hosts", False
+        )
+        with self.assertRaisesRegex(UserError, "not one of Amazon's addresses"):
+            self._start_link()
