@@ -8,6 +8,7 @@ from odoo.tests import tagged
 from .common_import import AmazonImportCommon, D
 
 FBA_RETURNS = "GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA"
+MERCHANT_RETURNS = "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE"
 REIMBURSEMENTS = "GET_FBA_REIMBURSEMENTS_DATA"
 
 
@@ -176,6 +177,37 @@ class TestReturns(AmazonImportCommon):
         self.assertEqual(row.event_ids, adjustment)
         self.assertTrue(row.linked)
         self.assertFalse(self._import(report_types=[REIMBURSEMENTS])["reimbursements"])
+
+    def test_a_return_before_its_refund_is_linked_later(self):
+        item = {**self.us_item(sku="KETTLE-1L"), "fulfillment_network": "MFN"}
+        order = "114-1000004-0000004"
+        self.dataset.add_refund(
+            "US", order_id=order, posted=self.now - timedelta(days=1), items=[item]
+        )
+        first = self._import(report_types=[MERCHANT_RETURNS])
+        ret = first["returns"]
+        self.assertRecordValues(
+            ret,
+            [
+                {
+                    "source": "merchant",
+                    "amazon_order_id": order,
+                    "sku": "KETTLE-1L",
+                    "refunded": False,
+                    "atoz_claim": False,
+                }
+            ],
+        )
+        self.assertTrue(ret.reason_code.startswith("CR-") and ret.rma_id)
+        # the refund is imported afterwards: the next run links the return
+        self.env["amazon.sp.service.import"]._sync(self.account, order_id=order)
+        second = self._import(report_types=[MERCHANT_RETURNS])
+        self.assertFalse(second["returns"])
+        self.assertTrue(ret.refunded)
+        self.assertEqual(ret.event_ids.amazon_order_id, order)
+        notes = ret.event_ids.move_ids.filtered(lambda m: m.move_type == "out_refund")
+        self.assertEqual(len(notes), 1)
+        self.assertEqual(ret.credit_note_ids, notes)
 
     def test_refund_rate_per_sku(self):
         self._import()
