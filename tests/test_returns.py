@@ -3,7 +3,7 @@ import hashlib
 from datetime import timedelta
 
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common_import import AmazonImportCommon, D
 
@@ -128,6 +128,11 @@ class TestReturns(AmazonImportCommon):
         self.assertEqual(line.amazon_return_ids, ret)
         reason = dict(ret._fields["reason"]._description_selection(self.env))[ret.reason]
         self.assertEqual(line.amazon_return_reason, f"{reason} / {ret.disposition}")
+        # an accountant without Amazon rights sees it too
+        accountant = new_test_user(
+            self.env, login="plain_accountant", groups="account.group_account_invoice"
+        )
+        self.assertEqual(line.with_user(accountant).amazon_return_reason, line.amazon_return_reason)
         # the other lines (taxes, receivable) show nothing
         self.assertFalse(any((note.line_ids - line).mapped("amazon_return_reason")))
         # shown in the credit note's lines
@@ -232,3 +237,14 @@ class TestReturns(AmazonImportCommon):
             )
         cron = self.env.ref("account_amazon_refund.ir_cron_amazon_sp_returns")
         self.assertTrue(cron.active)
+
+    def test_scheduled_action_imports_linked_accounts(self):
+        self.account.state = "linked"
+        broken = self._import_account("na", self.marketplace_us, name="No credentials")
+        broken.write({"state": "linked", "lwa_client_secret": False})
+        self.env["amazon.sp.account"]._cron_amazon_sp_returns()
+        self.assertEqual(len(self._returns()), 3)
+        self.assertEqual(
+            len(self.env["amazon.sp.reimbursement"].search([("account_id", "=", self.account.id)])),
+            1,
+        )
