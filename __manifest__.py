@@ -14,6 +14,7 @@
         "security/account_amazon_refund_groups.xml",
         "security/ir.model.access.csv",
         "security/amazon_sp_account_security.xml",
+        "security/amazon_sp_return_security.xml",
         "data/amazon_sp_marketplace_data.xml",
         "wizards/amazon_sp_import_views.xml",
         "wizards/amazon_sp_account_link_views.xml",
@@ -23,6 +24,7 @@
         "views/amazon_sp_oauth_templates.xml",
         "data/ir_cron_data.xml",
         "data/ir_cron_health_data.xml",
+        "data/amazon_sp_return_cron.xml",
         "views/amazon_sp_event_views.xml",
         "views/amazon_sp_import_run_views.xml",
         "views/amazon_sp_settlement_views.xml",
@@ -32,6 +34,7 @@
         "report/amazon_sp_reconciliation_report.xml",
         "views/amazon_sp_amount_mapping_views.xml",
         "views/account_move_views.xml",
+        "views/amazon_sp_return_views.xml",
         "views/account_amazon_refund_menus.xml",
     ],
     "demo": [

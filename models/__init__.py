@@ -13,3 +13,9 @@ from . import res_company
 from . import amazon_sp_reconciliation
 from . import amazon_sp_daily_check
 from . import amazon_sp_settlement_report
+from . import amazon_sp_return_report
+from . import amazon_sp_return
+from . import amazon_sp_reimbursement
+from . import amazon_sp_account_returns
+from . import account_move_line
+from . import amazon_sp_return_rate

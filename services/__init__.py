@@ -9,3 +9,4 @@ from . import review
 from . import oauth
 from . import change
 from . import connection
+from . import returns

@@ -25,3 +25,4 @@ from . import test_integrity_dates
 from . import test_i18n
 from . import test_integrity_tax
 from . import test_integrity_change
+from . import test_returns
