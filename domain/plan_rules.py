@@ -305,9 +305,7 @@ def default_rules():
         # Money sent outside the settlement's payout (to a gift card balance, a card; its
         # failure gives it back) and debts Amazon recovered by charging the seller's card
         _rule("AdhocDisbursement/*", "adjustment", "transfers", "Ad hoc disbursement"),
-        _rule(
-            "FailedAdhocDisbursement/*", "adjustment", "transfers", "Failed ad hoc disbursement"
-        ),
+        _rule("FailedAdhocDisbursement/*", "adjustment", "transfers", "Failed ad hoc disbursement"),
         _rule("DebtRecovery/*", "adjustment", "transfers", "Debt recovery"),
         # 2024-06-19 transactions named like the v0 fee lists: a leaf under no known parent
         # takes the list's name as category (its fees under AmazonFees have their own rules)

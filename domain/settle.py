@@ -22,6 +22,13 @@ TRANSFERRED_STATUSES = frozenset(
 FAILED_STATUSES = frozenset({"failed", "fail", "unknown"})
 
 
+def is_deferred(transaction_status):
+    """Whether a 2024-06-19 ``transactionStatus`` says Amazon defers the transaction
+    (``DEFERRED``; Amazon writes ``Deferred`` too). ``DEFERRED_RELEASED`` and ``RELEASED`` are
+    released; v0 lists a deferred event only once released (financesV0.json)."""
+    return (transaction_status or "").replace("_", "").strip().upper() == "DEFERRED"
+
+
 class GroupError(ValueError):
     """A financial event group Amazon sent that cannot be read (its raw payload is kept)."""
 
