@@ -302,7 +302,7 @@ class AmazonSpSettlementService(models.AbstractModel):
             "booked and the money stays on the Amazon clearing account. Amazon pays it again "
             "with a later settlement (its beginning balance); that settlement's payout then "
             "settles this one. Check the bank account in Seller Central.",
-            amount=settlement.original_total,
+            amount=self._amount(settlement.original_total, settlement.currency_id),
             currency=settlement.currency_id.name,
             status=settlement.fund_transfer_status,
         )

@@ -267,6 +267,11 @@ class AmazonSpSettlementPayout(models.AbstractModel):
         )[:1]
 
     @api.model
+    def _amount(self, amount, currency):
+        """``amount`` written with the currency's decimals (120.00, 4900)."""
+        return f"{currency.round(amount):.{currency.decimal_places}f}"
+
+    @api.model
     def _post_payout_message(self, settlement, move):
         """Say in the settlement's chatter what the payout did: paid, charged, carried."""
         payout_currency = settlement.converted_currency_id or settlement.currency_id
@@ -277,7 +282,7 @@ class AmazonSpSettlementPayout(models.AbstractModel):
                 "(money paid to Amazon); the clearing lines of %(count)s event(s) are reconciled "
                 "with it.",
                 move=move.display_name,
-                amount=-settlement.converted_total,
+                amount=self._amount(-settlement.converted_total, payout_currency),
                 currency=payout_currency.name,
                 count=len(settlement.event_ids),
             )
@@ -310,7 +315,7 @@ class AmazonSpSettlementPayout(models.AbstractModel):
                 body=self.env._(
                     "Amazon's total includes a beginning balance of %(amount)s %(currency)s that "
                     "none of this settlement's events holds: %(what)s.",
-                    amount=settlement.carried_balance,
+                    amount=self._amount(settlement.carried_balance, settlement.currency_id),
                     currency=settlement.currency_id.name,
                     what=kinds[settlement.carried_kind],
                 )
