@@ -23,7 +23,7 @@ AMAZON_ACCOUNT_DEFAULTS = {
     "liquidation": ("AMZLIQ", "Amazon liquidation income", "income_other", False),
     "loan": ("AMZLON", "Amazon loan", "liability_current", False),
     "withheld_tax": ("AMZWHT", "Tax withheld by Amazon (receivable)", "asset_current", False),
-    "transfers": ("AMZTRF", "Amazon transfers outside payouts", "asset_current", True),
+    "transfers": ("AMZTRF", "Amazon transfers and card charges", "asset_current", True),
 }
 AMAZON_ACCOUNT_FALLBACK = ("AMZOTH", "Amazon other", "expense", False)
 

@@ -307,8 +307,8 @@ class AmazonSpSettlementPayout(models.AbstractModel):
                     "clearing lines are reconciled with this payout"
                 ),
                 settle.CARRIED_CHARGE: self.env._(
-                    "a balance owed to Amazon, charged to the seller: booked from the transfers "
-                    "account"
+                    "a balance owed to Amazon, charged to the seller: booked from the account of "
+                    "Amazon transfers and card charges"
                 ),
             }
             settlement.message_post(
