@@ -3,6 +3,7 @@ from . import staging
 from . import documents
 from . import posting
 from . import settlement
+from . import settlement_payout
 from . import settlement_report
 from . import check
 from . import review
