@@ -301,10 +301,11 @@ def transaction_lines(raw):
 def normalize_transactions(transactions):
     """Finances 2024-06-19 transactions → (events, failures).
 
-    ``Shipment`` transactions (:data:`SALES_TRANSACTION_TYPES`) become ``"sale"`` events, read by
-    ``domain.sales``; an unknown ``transactionType`` becomes an ``"other"`` event. The breakdown leaves come from the
-    items when they add up to ``totalAmount``, else from the transaction-level breakdowns when
-    those do; otherwise the transaction fails, naming the amounts.
+    ``Shipment`` transactions (:data:`SALES_TRANSACTION_TYPES`) become ``"sale"`` events, read
+    by ``domain.sales``; an unknown ``transactionType`` becomes an ``"other"`` event. The
+    breakdown leaves come from the items when they add up to ``totalAmount``, else from the
+    transaction-level breakdowns when those do; otherwise the transaction fails, naming the
+    amounts.
     """
     events, failures = [], []
     for raw in transactions or []:

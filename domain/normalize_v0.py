@@ -431,9 +431,10 @@ def normalize_v0_events(
     fingerprint do not include that date.
 
     The sales lists (:data:`V0_SALES_LISTS`) become ``"sale"`` events, read by
-    ``domain.sales.read_v0_sales`` (after the other lists; its failures are added); every other list of financesV0.json becomes ``"other"`` events (:data:`V0_OTHER_LISTS`),
-    and lists of an unknown name too when their total can be determined, else failures. A
-    service fee event without ``FeeList`` carries no money and gives no event.
+    ``domain.sales.read_v0_sales`` after the other lists (its failures are added); every other
+    list of financesV0.json becomes ``"other"`` events (:data:`V0_OTHER_LISTS`), and lists of an
+    unknown name too when their total can be determined, else failures. A service fee event
+    without ``FeeList`` carries no money and gives no event.
     """
     pages = financial_events if isinstance(financial_events, list) else [financial_events]
     if posted_date_fallback is not None and posted_date_fallback.tzinfo is None:
