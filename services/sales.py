@@ -238,7 +238,11 @@ class AmazonSpServiceSales(models.AbstractModel):
         return mapping.merged(rules)
 
     def _taxes(self, company, settings):
-        """The sale taxes Amazon's tax may be charged at (``domain.tax.TaxRate``, key = id)."""
+        """The sale taxes Amazon's tax may be charged at (``domain.tax.TaxRate``, key = id):
+        the marketplace's seller tax, else the company's percent sale taxes; none where the
+        seller is not registered (its sales wait: the summary does not keep tax in prices)."""
+        if settings["seller_tax"] == "none":
+            return ()
         taxes = settings["tax"]
         if not taxes:
             taxes = self.env["account.tax"].search(

@@ -150,6 +150,12 @@ class TestSalesSummary(AmazonImportCommon):
         self.assertAlmostEqual(
             sum(moved.mapped("amount_currency")), sum(sales.mapped("amount_total"))
         )
+        # The review and the daily check count the shared entry once: each sale its own net.
+        posted = sales._amazon_sp_posted_clearing()
+        for sale in sales:
+            self.assertAlmostEqual(float(posted[sale.id]), sale.amount_total)
+        facts = self.env["amazon.sp.service.settlement"]._facts(self._settlement(self.g_gbp))
+        self.assertEqual(facts.waiting_count, 0)
         # Amazon's VAT, less the VAT included in the promotion (6.00 at 20%: 1.00), is the tax
         # line of the 20% tax, with its tag, on a base of the income lines.
         tax_lines = entry.line_ids.filtered(lambda ln: ln.tax_line_id == self.vat_20)
