@@ -126,11 +126,10 @@ class AmazonSpServiceSales(models.AbstractModel):
             return self.env["account.move"]
         vals_list, owners, days = [], [], []
         for settlement in settlements:
-            settlement_events = events.filtered(lambda ev, s=settlement: ev.settlement_id == s)
-            for marketplace in settlement_events.marketplace_id or [
-                self.env["amazon.sp.marketplace"]
-            ]:
-                group = settlement_events.filtered(lambda ev, m=marketplace: ev.marketplace_id == m)
+            by_marketplace = defaultdict(lambda: self.env["amazon.sp.event"])
+            for event in events.filtered(lambda ev, s=settlement: ev.settlement_id == s):
+                by_marketplace[event.marketplace_id] |= event
+            for marketplace, group in by_marketplace.items():
                 for vals, day_events, day in self._settlement_vals(
                     settlement, marketplace, group, company
                 ):
