@@ -215,17 +215,31 @@ class TestSalesSummary(AmazonImportCommon):
                 }
             ],
         )
-        self._sync_account()
-        (sale,) = self._sales()
-        self.assertEqual(sale.state, "posted", sale.review_message)
-        self.assertAlmostEqual(sale.amount_total, 34.00)
-        entry = sale.move_ids
-        self.assertFalse(entry.line_ids.filtered("tax_line_id"), "Amazon's tax, not the seller's")
+        v0_account = self._import_account(
+            "na",
+            self.marketplace_us,
+            finances_api="v0",
+            sync_from=self.g_usd.start.replace(tzinfo=None),
+        )
         sales_account = self.env.company._amazon_sp_account("sales")
-        income = entry.line_ids.filtered(lambda ln: ln.account_id == sales_account)
-        self.assertAlmostEqual(income.balance, -40.00)
-        self.assertEqual(income.quantity, 2)
-        self.assertEqual(self._settlement(self.g_usd).state, "reconciled")
+        for account in (self.account, v0_account):
+            with self.subTest(api=account.finances_api):
+                run = self._sync(account)
+                self.assertEqual(run.state, "done", run.error)
+                (sale,) = self._events(account).filtered(lambda ev: ev.event_type == "sale")
+                self.assertEqual(sale.state, "posted", sale.review_message)
+                self.assertAlmostEqual(sale.amount_total, 34.00)
+                entry = sale.move_ids
+                self.assertFalse(
+                    entry.line_ids.filtered("tax_line_id"), "Amazon's tax, not the seller's"
+                )
+                income = entry.line_ids.filtered(lambda ln: ln.account_id == sales_account)
+                self.assertAlmostEqual(income.balance, -40.00)
+                self.assertEqual(income.quantity, 2)
+                settlement = self.env["amazon.sp.settlement"].search(
+                    [("account_id", "=", account.id), ("group_id", "=", self.g_usd.group_id)]
+                )
+                self.assertEqual(settlement.state, "reconciled", settlement.review_message)
 
     def test_sale_of_an_unmapped_type_waits_naming_it(self):
         self.dataset.add_order(
