@@ -1,5 +1,6 @@
 from datetime import UTC, timedelta
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .common_import import AmazonImportCommon, D
@@ -200,6 +201,33 @@ class TestSalesSummary(AmazonImportCommon):
         self._sync_account()
         self.assertEqual(self.env["account.move"].search_count([]), moves_before)
         self.assertEqual(self._sales().move_ids, entry)
+
+    def test_summary_entry_reset_and_posted_again_is_checked_whole(self):
+        self._uk_sale(5, "50.00", "10.00")
+        self._uk_sale(7, "25.00", "5.00")
+        self._sync_account()
+        sales = self._sales()
+        entry = sales.move_ids
+        self.assertEqual(len(entry), 1)
+        entry.button_draft()
+        self.assertEqual(set(sales.mapped("review_reason")), {"document"})
+        entry.action_post()
+        self.assertEqual(set(sales.mapped("state")), {"posted"}, self._review(sales))
+        # Changed by hand, the entry no longer moves what its sales do: both wait.
+        entry.button_draft()
+        clearing = self.env.company.amazon_sp_clearing_account_id
+        fee = entry.line_ids.filtered(lambda ln: ln.name == "Commission")
+        line = entry.line_ids.filtered(lambda ln: ln.account_id == clearing)
+        entry.write(
+            {
+                "line_ids": [
+                    Command.update(fee.id, {"amount_currency": fee.amount_currency + 1.25}),
+                    Command.update(line.id, {"amount_currency": line.amount_currency - 1.25}),
+                ]
+            }
+        )
+        entry.action_post()
+        self.assertEqual(set(sales.mapped("state")), {"to_review"}, self._review(sales))
 
     def test_us_sale_with_facilitator_tax_nets_it_out(self):
         self.dataset.add_order(
