@@ -46,6 +46,8 @@ ACCOUNT_REFS = (
     # Money moved between Amazon and the seller outside a payout: ad hoc disbursements (and
     # their failures), debt recovery (a card charged), the balance a group carries.
     "transfers",
+    # Sales income of the summary policy (domain.plan_sales.sale_rules).
+    "sales",
 )
 
 # A seller-owed tax type → the amount type whose credit-note line carries it (same item).

@@ -249,6 +249,7 @@ class AmazonSpSettlementService(models.AbstractModel):
         difference; nothing is posted for a group that does not match. One settlement whose
         check fails (in its own savepoint) goes to review naming the failure; the others are
         checked all the same."""
+        self.env["amazon.sp.service.sales"]._book_settlements(settlements)
         todo = settlements.filtered(lambda s: s.state != "reconciled")
         # Oldest first: a later group may pay an earlier one's failed transfer.
         todo = todo.sorted(lambda s: (s.start_date or datetime.min, s.id))

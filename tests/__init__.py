@@ -27,3 +27,4 @@ from . import test_i18n
 from . import test_integrity_tax
 from . import test_integrity_change
 from . import test_returns
+from . import test_sales_summary
