@@ -563,13 +563,9 @@ class AmazonSpServiceImport(models.AbstractModel):
         Event = self.env["amazon.sp.event"]
         # Summary-policy sales stay new until their settlement closes (its check books them):
         # never fetched here, so the loop never meets them again.
-        domain = [
-            ("account_id", "=", account.id),
-            ("state", "=", "new"),
-            "|",
-            ("event_type", "!=", "sale"),
-            ("marketplace_id.sales_policy", "in", ("invoice", "invoiced")),
-        ]
+        per_event = ("invoice", "invoiced")
+        domain = [("account_id", "=", account.id), ("state", "=", "new"), "|"]
+        domain += [("event_type", "!=", "sale"), ("marketplace_id.sales_policy", "in", per_event)]
         seen = []
         done = 0
         while max_batches is None or done < max_batches:
