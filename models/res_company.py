@@ -115,10 +115,10 @@ class ResCompany(models.Model):
         countries = taxes.country_id - fiscal_country
         if not countries:
             return self.env["account.fiscal.position"], None
-        if len(countries) > 1:
+        if len(taxes.country_id) > 1:
             return self.env["account.fiscal.position"], self.env._(
                 "The document would use taxes of several countries (%(countries)s).",
-                countries=", ".join(countries.mapped("name")),
+                countries=", ".join(taxes.country_id.mapped("name")),
             )
         cache = {} if cache is None else cache
         key = ("foreign_fiscal_position", self.id, countries.id)

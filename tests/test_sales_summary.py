@@ -32,7 +32,9 @@ class TestSalesSummary(AmazonImportCommon):
 
         cls.g_gbp, cls.g_usd = closed("GBP"), closed("USD")
         cls.g_usd_open = ds.group_for("USD", cls.now - timedelta(hours=1))
-        # A VAT-registered seller: Amazon's VAT on its fees is input VAT.
+        # A seller VAT-registered in the UK (common_import's UK fiscal position): Amazon's UK VAT
+        # on its fees is UK input VAT; the UK tax report's tags.
+        uk = cls.env.ref("base.uk")
         cls.tag_base, cls.tag_tax, cls.tag_fee_base, cls.tag_fee_tax = cls.env[
             "account.account.tag"
         ].create(
@@ -40,14 +42,20 @@ class TestSalesSummary(AmazonImportCommon):
                 {
                     "name": name,
                     "applicability": "taxes",
-                    "country_id": cls.env.company.country_id.id,
+                    "country_id": uk.id,
                 }
                 for name in ("+Sales base", "+Sales VAT", "+Fees base", "+Fees VAT")
             ]
         )
         cls._tag_tax(cls.vat_20, cls.tag_base, cls.tag_tax)
         cls.fee_vat = cls.env["account.tax"].create(
-            {"name": "Input VAT 20%", "type_tax_use": "purchase", "amount": 20.0}
+            {
+                "name": "Input VAT 20%",
+                "type_tax_use": "purchase",
+                "amount": 20.0,
+                "country_id": uk.id,
+                "tax_group_id": cls.vat_20.tax_group_id.id,
+            }
         )
         cls._tag_tax(cls.fee_vat, cls.tag_fee_base, cls.tag_fee_tax)
         cls.marketplace_uk.with_company(cls.env.company).write(
@@ -191,6 +199,9 @@ class TestSalesSummary(AmazonImportCommon):
             [("tax_tag_ids", "in", self.tag_tax.ids), ("move_id", "=", entry.id)]
         )
         self.assertAlmostEqual(sum(tagged.mapped("balance")), -14.00 / GBP_RATE, places=2)
+        # UK taxes: posted under the company's UK VAT number
+        self.assertEqual(entry.fiscal_position_id.country_id, self.env.ref("base.uk"))
+        self.assertEqual(entry.tax_country_id, self.env.ref("base.uk"))
         # The settlement pays out; the bank line is matched.
         settlement = self._settlement(self.g_gbp)
         self.assertEqual(settlement.state, "reconciled", settlement.review_message)
