@@ -37,6 +37,7 @@ ACCOUNT_REFS = (
     "restocking",
     # Sponsored-products advertising, deal and coupon fees: marketing, not marketplace fees.
     "advertising",
+    "transfers",  # settlement reports: balances carried between settlements, card charges
 )
 
 # A seller-owed tax type → the amount type whose credit-note line carries it (same item).
@@ -260,6 +261,12 @@ def default_rules():
         _rule("ChargeRefund/*", "adjustment", "fees", "Charge refund"),
         _rule("ValueAddedServiceCharge/*", "adjustment", "fees", "Value added service"),
         _rule("CapacityReservationBilling/*", "adjustment", "fees", "Capacity reservation"),
+        # Settlement reports only: "Payable to Amazon" (the previous settlement's negative
+        # balance carried in), "Successful charge" (Amazon charged the seller's card to cover a
+        # negative balance: money in from the card), failed charges, micro deposits. Money
+        # moved between the seller and Amazon, not income or expense: a transit account that
+        # the card statement and the previous settlement clear.
+        _rule("Transfer/*", "adjustment", "transfers"),
     ]
     fee_types = (
         *FEE_TYPES,  # seen in refunds

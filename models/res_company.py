@@ -20,6 +20,7 @@ AMAZON_ACCOUNT_DEFAULTS = {
     "reimbursement_damage": ("AMZRMD", "Amazon lost/damaged reimbursements", "income_other", False),
     "other_income": ("AMZOIN", "Amazon other income", "income_other", False),
     "reserve": ("AMZRSV", "Amazon reserve", "asset_current", False),
+    "transfers": ("AMZTRF", "Amazon transfers and card charges", "asset_current", True),
 }
 AMAZON_ACCOUNT_FALLBACK = ("AMZOTH", "Amazon other", "expense", False)
 
