@@ -54,6 +54,7 @@ class AmazonSpSettlement(models.Model):
         currency_field="converted_currency_id", readonly=True, string="Payout Amount"
     )
     trace_id = fields.Char(readonly=True)
+    from_report = fields.Boolean(string="From a Settlement Report File", readonly=True)
     account_tail = fields.Char(readonly=True, help="Last digits of the bank account paid.")
     raw_json = fields.Text(string="Raw JSON", readonly=True)
     raw_sha256 = fields.Char(string="SHA-256", readonly=True)
