@@ -38,6 +38,8 @@ ACCOUNT_REFS = (
     # Sponsored-products advertising, deal and coupon fees: marketing, not marketplace fees.
     "advertising",
     "transfers",  # settlement reports: balances carried between settlements, card charges
+    # Sales income of the summary policy (domain.plan_sales.sale_rules).
+    "sales",
 )
 
 # A seller-owed tax type → the amount type whose credit-note line carries it (same item).
