@@ -363,8 +363,12 @@ class AmazonSpSettlementReportBooking(models.AbstractModel):
             {"account_id": account.id, "trigger": "wizard", "finances_api": SOURCE_REPORT}
         )
         settlements, failures = Service._upsert(account, [self._group_vals(parsed)])
-        if failures or not settlements:
-            raise UserError(failures[0][1] if failures else "settlement not created")
+        if failures:
+            raise UserError(
+                self.env._(
+                    "The settlement of this file cannot be made: %(error)s", error=failures[0][1]
+                )
+            )
         settlement = settlements
         settlement.from_report = True
         counts, _created = self.env["amazon.sp.service.staging"]._stage(

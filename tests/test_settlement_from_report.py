@@ -221,6 +221,28 @@ class TestSettlementFromReport(AmazonSpTestMixin, AccountTestInvoicingCommon):
         self.assertNotIn("list_financial_events", calls)
         self.assertEqual(run.events_fetched, 0)
 
+    def test_the_daily_check_reads_nothing_again_for_an_account_on_report_files(self):
+        self.account.write({"refresh_token": "Atzr|report-seller", "state": "linked"})
+        api_account = self._create_account(
+            name="API Seller",
+            seller_id="A1APISELLER",
+            refresh_token="Atzr|api-seller",
+            state="linked",
+            marketplace_ids=[Command.set(self.marketplace_ca.ids)],
+        )
+        Check = type(self.env["amazon.sp.service.check"])
+        Account = type(self.env["amazon.sp.account"])
+        checked = []
+        with (
+            patch.object(Account, "_get_spapi_client", lambda account, **kw: object()),
+            patch.object(
+                Check, "_daily_check", lambda service, account, *a, **k: checked.append(account)
+            ),
+        ):
+            self.env["amazon.sp.service.check"]._check_accounts(days=1)
+        self.assertIn(api_account, checked)
+        self.assertNotIn(self.account, checked)
+
     def test_synthetic_file_with_sales_is_booked_in_summary(self):
         self._sales_booked()
         content = read(os.path.join(FIXTURES, "settlement_report_v2.txt"))
