@@ -247,8 +247,14 @@ class AmazonSpEvent(models.Model):
                 result[event.id] = None
                 continue
             if event.event_type == "sale" and len(moves.amazon_event_ids) > 1:
-                # A summary entry of many sales moved each sale's net amount (checked whole).
-                result[event.id] = Decimal(str(event.currency_id.round(event.amount_total)))
+                # A summary entry of many sales: each sale moved its own net, the entry's
+                # difference to the sum of its sales (if changed by hand) is shown on each.
+                lines = moves.line_ids.filtered(lambda line, c=clearing: line.account_id in c)
+                gap = sum(lines.mapped("amount_currency")) - sum(
+                    moves.amazon_event_ids.mapped("amount_total")
+                )
+                own = event.currency_id.round(event.amount_total + gap)
+                result[event.id] = Decimal(str(own))
                 continue
             lines = moves.line_ids.filtered(lambda line, c=clearing: line.account_id in c)
             amount = event.currency_id.round(sum(lines.mapped("amount_currency")))

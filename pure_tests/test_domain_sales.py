@@ -192,6 +192,23 @@ def test_settle_events_are_sales_with_their_own_family():
     assert events[0].fingerprint != sale.fingerprint and events[0].key != sale.key
 
 
+def test_the_import_stages_both_sales_lists_beside_the_other_events():
+    """normalize_v0_events (the import's reader) gives the sales of both lists, each as
+    domain.sales reads it, after the page's other events; a sale that cannot be read is a
+    failure naming it, the others are still read."""
+    page = copy.deepcopy(fixture()["us"]["v0"]["FinancialEvents"])
+    (sale,) = page["ShipmentEventList"]
+    broken = copy.deepcopy(sale)
+    del broken["PostedDate"]
+    page["ShipmentSettleEventList"] = [copy.deepcopy(sale), broken]
+    events, failures = normalize_v0_events(page, group_id="GRP-US-1")
+    expected, expected_failures = read_v0_sales(page, group_id="GRP-US-1")
+    assert [ev.source for ev in events] == ["ShipmentEventList", "ShipmentSettleEventList"]
+    assert events == expected and len(failures) == len(expected_failures) == 1
+    assert failures[0].source == "ShipmentSettleEventList"
+    assert sum(ev.total for ev in events) == 2 * events[0].total == D("38.8")
+
+
 def test_two_equal_sales_on_a_page_are_numbered_apart():
     page = fixture()["us"]["v0"]["FinancialEvents"]
     twice = {"ShipmentEventList": page["ShipmentEventList"] * 2}

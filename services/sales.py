@@ -21,6 +21,11 @@ _BOOKABLE_STATES = ("new", "to_review", "error")
 _USER_REASONS = ("changed", "document", "integrity")
 
 
+def _names(line):
+    """The types of a summary line's amount types (``Fee/Commission`` → ``commission``)."""
+    return {amount_type.split("/", 1)[-1].lower() for amount_type in line.amount_types}
+
+
 class AmazonSpServiceSales(models.AbstractModel):
     """Sales (``sale`` events), per the sales policy of their marketplace
     (``amazon.sp.marketplace.sales_policy``):
@@ -121,11 +126,10 @@ class AmazonSpServiceSales(models.AbstractModel):
             return self.env["account.move"]
         vals_list, owners, days = [], [], []
         for settlement in settlements:
-            settlement_events = events.filtered(lambda ev, s=settlement: ev.settlement_id == s)
-            for marketplace in settlement_events.marketplace_id or [
-                self.env["amazon.sp.marketplace"]
-            ]:
-                group = settlement_events.filtered(lambda ev, m=marketplace: ev.marketplace_id == m)
+            by_marketplace = defaultdict(lambda: self.env["amazon.sp.event"])
+            for event in events.filtered(lambda ev, s=settlement: ev.settlement_id == s):
+                by_marketplace[event.marketplace_id] |= event
+            for marketplace, group in by_marketplace.items():
                 for vals, day_events, day in self._settlement_vals(
                     settlement, marketplace, group, company
                 ):
@@ -233,7 +237,11 @@ class AmazonSpServiceSales(models.AbstractModel):
         return mapping.merged(rules)
 
     def _taxes(self, company, settings):
-        """The sale taxes Amazon's tax may be charged at (``domain.tax.TaxRate``, key = id)."""
+        """The sale taxes Amazon's tax may be charged at (``domain.tax.TaxRate``, key = id):
+        the marketplace's seller tax, else the company's percent sale taxes; none where the
+        seller is not registered (its sales wait: the summary does not keep tax in prices)."""
+        if settings["seller_tax"] == "none":
+            return ()
         taxes = settings["tax"]
         if not taxes:
             taxes = self.env["account.tax"].search(
@@ -303,10 +311,14 @@ class AmazonSpServiceSales(models.AbstractModel):
             )
             return balance
 
-        bases = defaultdict(Decimal)  # (tax id, kind of repartition) → balance of its base
+        bases = defaultdict(Decimal)  # tax id → balance of its base
         for line in day.lines:
             if line.kind == "income" and line.tax_key:
                 bases[line.tax_key] += (line.amount * rate).quantize(quantum)
+        # The fees Amazon charged VAT on (input VAT where the company is registered).
+        taxed_fees = {
+            name for line in day.lines if line.kind == "input_tax" for name in _names(line)
+        }
         for line in day.lines:
             label = line.label or ", ".join(line.amount_types)
             if line.kind == "income":
@@ -332,21 +344,34 @@ class AmazonSpServiceSales(models.AbstractModel):
             elif line.kind == "tax":
                 tax = Tax.browse(line.tax_key)
                 base = bases.get(line.tax_key, Decimal(0))
-                self._add_tax_lines(add, tax, line.amount, base, label, currency)
+                self._add_tax_lines(add, tax, line.amount, base, label, currency, False)
             elif line.kind == "input_tax" and fee_tax:
+                names = _names(line)
                 base = sum(
                     (
                         other.amount
                         for other in day.lines
-                        if other.kind == "account" and other.account_ref == line.account_ref
+                        if other.kind == "account" and _names(other) & names
                     ),
                     Decimal(0),
                 )
                 self._add_tax_lines(
-                    add, fee_tax, line.amount, (base * rate).quantize(quantum), label, currency
+                    add,
+                    fee_tax,
+                    line.amount,
+                    (base * rate).quantize(quantum),
+                    label,
+                    currency,
+                    line.account_ref,
                 )
-            else:  # account, input_tax without a fee tax
-                add({"name": label, "account_id": line.account_ref}, line.amount)
+            else:  # fees and the rest; input VAT without a fee tax stays a cost of its fee
+                vals = {"name": label, "account_id": line.account_ref}
+                if fee_tax and line.kind == "account" and _names(line) & taxed_fees:
+                    reps = self._repartition(fee_tax, line.amount)
+                    base_reps = reps.filtered(lambda r: r.repartition_type == "base")
+                    vals["tax_ids"] = [Command.set(fee_tax.ids)]
+                    vals["tax_tag_ids"] = [Command.set(base_reps.tag_ids.ids)]
+                add(vals, line.amount)
         clearing_balance = -total
         lines.append(
             Command.create(
@@ -377,10 +402,11 @@ class AmazonSpServiceSales(models.AbstractModel):
             "line_ids": lines,
         }
 
-    def _add_tax_lines(self, add, tax, amount, base_balance, label, currency):
+    def _add_tax_lines(self, add, tax, amount, base_balance, label, currency, fallback):
         """Amazon's ``amount`` of ``tax`` as Odoo's own tax lines: one per tax repartition line,
         with the repartition line, its tags and the base, so the tax report reads it and Odoo
-        does not compute it again."""
+        does not compute it again. A repartition line without an account books on
+        ``fallback`` (the fee's account), else on the Amazon other income account."""
         quantum = Decimal(1).scaleb(-currency.decimal_places)
         reps = self._repartition(tax, amount).filtered(lambda r: r.repartition_type == "tax")
         shares = split_by_factors(amount, [Decimal(str(r.factor)) for r in reps], quantum)
@@ -391,6 +417,7 @@ class AmazonSpServiceSales(models.AbstractModel):
                 {
                     "name": label,
                     "account_id": rep._get_aml_target_tax_account().id
+                    or fallback
                     or self.env.company._amazon_sp_account("other_income").id,
                     "display_type": "tax",
                     "tax_repartition_line_id": rep.id,
