@@ -88,6 +88,8 @@ class AmazonSpCheckService(models.AbstractModel):
         Account = self.env["amazon.sp.account"]
         now = self.env["amazon.sp.service.import"]._now()
         for account in Account.search(Account._amazon_sp_syncable_domain()):
+            if not get_source(account.finances_api).pulls:
+                continue  # its events come from settlement report files: nothing to read again
             account = account.with_company(account.company_id)
             service = self.with_company(account.company_id)
             today = now.astimezone(company_tz(service.env, account.company_id)).date()
