@@ -14,6 +14,7 @@
         "security/account_amazon_refund_groups.xml",
         "security/ir.model.access.csv",
         "security/amazon_sp_account_security.xml",
+        "security/amazon_sp_anomaly_security.xml",
         "data/amazon_sp_marketplace_data.xml",
         "wizards/amazon_sp_import_views.xml",
         "wizards/amazon_sp_account_link_views.xml",
@@ -31,6 +32,9 @@
         "report/amazon_sp_reconciliation_report.xml",
         "views/amazon_sp_amount_mapping_views.xml",
         "views/account_move_views.xml",
+        "wizards/amazon_sp_anomaly_dismiss_views.xml",
+        "views/amazon_sp_anomaly_views.xml",
+        "data/amazon_sp_anomaly_cron.xml",
         "views/account_amazon_refund_menus.xml",
     ],
     "demo": [

@@ -13,3 +13,6 @@ from . import res_company
 from . import amazon_sp_reconciliation
 from . import amazon_sp_daily_check
 from . import amazon_sp_settlement_report
+from . import amazon_sp_anomaly_setting
+from . import amazon_sp_anomaly
+from . import amazon_sp_claim

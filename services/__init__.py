@@ -7,3 +7,5 @@ from . import settlement_report
 from . import check
 from . import review
 from . import oauth
+from . import anomalies
+from . import anomalies_export
