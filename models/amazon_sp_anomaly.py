@@ -40,7 +40,7 @@ class AmazonSpAnomaly(models.Model):
     amazon_order_id = fields.Char(string="Order ID", readonly=True, index=True)
     sku = fields.Char(string="SKU", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Buyer", readonly=True)
-    count = fields.Integer(string="Events", readonly=True)
+    count = fields.Integer(string="Number of Events", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     amount = fields.Monetary(currency_field="currency_id", readonly=True)
     fulfillment_center = fields.Char(readonly=True)
