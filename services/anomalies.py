@@ -7,7 +7,7 @@ from odoo import Command, api, fields, models
 from odoo.tools import format_amount
 
 from ..domain import anomalies, claims
-from .common import to_decimal
+from .common import company_tz, to_decimal
 
 # Days of events read per run: the SKU baseline (9 weeks), the concentration window (90 days by
 # default) and refunds still waiting for their item (the return window, 45 days by default).
@@ -39,19 +39,22 @@ class AmazonSpAnomalyService(models.AbstractModel):
     _description = "Amazon SP-API: anomaly rules and claim candidates"
 
     @api.model
-    def _today(self):
-        return self.env["amazon.sp.service.import"]._now().date()
+    def _today(self, company=None):
+        """Today in ``company``'s time zone (the days of the events' accounting dates)."""
+        now = self.env["amazon.sp.service.import"]._now()
+        return now.astimezone(company_tz(self.env, company or self.env.company)).date()
 
     @api.model
     def _run(self, accounts=None, today=None):
         """Run the rules and the claims for ``accounts`` (default: every active account).
         Returns {account id: (anomalies, claims)} found in this run."""
-        today = today or self._today()
         accounts = accounts if accounts is not None else self.env["amazon.sp.account"].search([])
         result = {}
         for account in accounts:
             account = account.with_company(account.company_id)._amazon_sp_flow()
-            result[account.id] = self.with_env(account.env)._run_account(account, today)
+            service = self.with_env(account.env)
+            day = today or service._today(account.company_id)
+            result[account.id] = service._run_account(account, day)
         return result
 
     def _run_account(self, account, today):
@@ -123,7 +126,7 @@ class AmazonSpAnomalyService(models.AbstractModel):
         for event in events:
             code = event.marketplace_id.code or ""
             lines = lines_of[event.id]
-            day = event.posted_date.date()
+            day = event.date or event.posted_date.date()
             currency = event.currency_id.name or ""
             if event.event_type in ORDER_TYPES:
                 amount = anomalies.buyer_amount(lines)

@@ -4,6 +4,7 @@ from itertools import count
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -289,3 +290,27 @@ class TestAnomalies(AmazonSpTestMixin, AccountTestInvoicingCommon):
         self.assertIn("'=CMD()", text, "a text starting with = is not a formula")
         action = claim.action_export_xlsx()
         self.assertTrue(action["url"].startswith("/web/content/"))
+
+    def test_user_runs_the_rules_but_writes_no_hit_by_hand(self):
+        self._refund("302-USER", TODAY - timedelta(days=2))
+        self._refund("302-USER", TODAY)
+        Anomaly = self.Anomaly.with_user(self.amazon_user)
+        with freeze_time(datetime.combine(TODAY, time(12))):
+            Anomaly.action_run()
+        hit = Anomaly.search([("rule", "=", "repeat_refund")])
+        self.assertEqual(hit.amazon_order_id, "302-USER")
+        with self.assertRaises(AccessError):
+            Anomaly.create(
+                {"account_id": self.account.id, "rule": "repeat_refund", "key": "by-hand"}
+            )
+        with self.assertRaises(AccessError):
+            hit.write({"count": 1})
+
+    def test_scheduled_action_runs_every_account(self):
+        cron = self.env.ref("account_amazon_refund.ir_cron_amazon_sp_anomalies")
+        self.assertTrue(cron.active)
+        self._refund("302-CRON", TODAY - timedelta(days=2))
+        self._refund("302-CRON", TODAY)
+        with freeze_time(datetime.combine(TODAY, time(12))):
+            self.Anomaly._cron_amazon_sp_anomalies()
+        self.assertEqual(self._hits("repeat_refund").amazon_order_id, "302-CRON")
