@@ -15,6 +15,7 @@
         "security/ir.model.access.csv",
         "security/amazon_sp_account_security.xml",
         "security/amazon_sp_anomaly_security.xml",
+        "security/amazon_sp_return_security.xml",
         "data/amazon_sp_marketplace_data.xml",
         "wizards/amazon_sp_import_views.xml",
         "wizards/amazon_sp_account_link_views.xml",
@@ -23,6 +24,7 @@
         "views/amazon_sp_account_views.xml",
         "views/amazon_sp_oauth_templates.xml",
         "data/ir_cron_data.xml",
+        "data/amazon_sp_return_cron.xml",
         "views/amazon_sp_event_views.xml",
         "views/amazon_sp_import_run_views.xml",
         "views/amazon_sp_settlement_views.xml",
@@ -35,6 +37,7 @@
         "wizards/amazon_sp_anomaly_dismiss_views.xml",
         "views/amazon_sp_anomaly_views.xml",
         "data/amazon_sp_anomaly_cron.xml",
+        "views/amazon_sp_return_views.xml",
         "views/account_amazon_refund_menus.xml",
     ],
     "demo": [

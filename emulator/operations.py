@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 
+from . import returns
 from .common import MARKETPLACES, V0, V2024
 from .reports import (
     DOCUMENT_URL_LIFETIME,
@@ -316,16 +317,26 @@ class Operations:
         raise ApiError(404, "NotFound", "The report was not found.")
 
     def _op_getReport(self, seller, _operation, params):
+        requested = returns.find(seller.dataset, report_id=params.get("reportId"))
+        if requested:
+            return returns.entry(*requested)
         return self._report_group(seller, report_id=params.get("reportId"))[1]
 
     def _op_createReport(self, seller, _operation, params):
+        if params.get("reportType") in returns.REPORT_TYPES:
+            args = (self._now(), _parse_date, _invalid)
+            return {"reportId": returns.create(seller.dataset, params, *args)}
         raise _invalid(
             "Settlement reports cannot be requested: Amazon generates them.",
             "Use getReports with reportTypes=" + SETTLEMENT_REPORT_TYPE,
         )
 
     def _op_getReportDocument(self, seller, _operation, params):
-        _group, entry = self._report_group(seller, document_id=params.get("reportDocumentId"))
+        requested = returns.find(seller.dataset, document_id=params.get("reportDocumentId"))
+        if requested:
+            entry = returns.entry(*requested)
+        else:
+            _group, entry = self._report_group(seller, document_id=params.get("reportDocumentId"))
         expires = int((self._now() + DOCUMENT_URL_LIFETIME).timestamp())
         doc = entry["reportDocumentId"]
         signature = self._sign(f"{seller.dataset.seller_id}|{doc}|{expires}")
@@ -351,6 +362,11 @@ class Operations:
             self._record("downloadReportDocument", {"id": document_id}, 403)
             return 403, headers, b"Request has expired"
         seller = self._sellers.get(seller_id)
+        requested = seller and returns.find(seller.dataset, document_id=document_id)
+        if requested:
+            self._record("downloadReportDocument", {"id": document_id}, 200)
+            body = gzip_document(returns.render(seller.dataset, requested[1]))
+            return 200, {**headers, "Content-Type": "application/octet-stream"}, body
         try:
             group, _entry = self._report_group(seller, document_id=document_id)
         except ApiError:

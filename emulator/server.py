@@ -89,6 +89,15 @@ QUOTA = "You exceeded your quota for the requested resource."
 Call = namedtuple("Call", "operation params status")
 
 
+def _json_body(body):
+    """A request's JSON object body ({} when empty or not an object)."""
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def _fmt_rate(value):
     return f"{value:g}"
 
@@ -338,7 +347,7 @@ class SpApiEmulator(Operations):
             elif path.startswith(DOCUMENT_PATH):
                 return self._document(path[len(DOCUMENT_PATH) :], query, request_id)
             else:
-                status, out_headers, payload = self._api(method, path, query, headers)
+                status, out_headers, payload = self._api(method, path, query, headers, body)
             out_headers = {
                 "Content-Type": "application/json",
                 "x-amzn-RequestId": request_id,
@@ -477,11 +486,12 @@ class SpApiEmulator(Operations):
                 return operation, match.groupdict()
         return None, {}
 
-    def _api(self, method, path, query, headers):
+    def _api(self, method, path, query, headers, body=b""):
         operation, path_params = self._route(path)
         params = {**query, **path_params}
         if operation == "getReports" and method == "POST":
             operation = "createReport"
+            params.update(_json_body(body))
         if operation is None or (method != "GET" and operation != "createReport"):
             status = 404 if operation is None else 405
             self._record(operation or path, params, status)

@@ -16,3 +16,9 @@ from . import amazon_sp_settlement_report
 from . import amazon_sp_anomaly_setting
 from . import amazon_sp_anomaly
 from . import amazon_sp_claim
+from . import amazon_sp_return_report
+from . import amazon_sp_return
+from . import amazon_sp_reimbursement
+from . import amazon_sp_account_returns
+from . import account_move_line
+from . import amazon_sp_return_rate

@@ -9,3 +9,4 @@ from . import review
 from . import oauth
 from . import anomalies
 from . import anomalies_export
+from . import returns
