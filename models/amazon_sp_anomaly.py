@@ -44,6 +44,13 @@ class AmazonSpAnomaly(models.Model):
     currency_id = fields.Many2one("res.currency", readonly=True)
     amount = fields.Monetary(currency_field="currency_id", readonly=True)
     fulfillment_center = fields.Char(readonly=True)
+    return_id = fields.Many2one(
+        "amazon.sp.return",
+        string="Return",
+        readonly=True,
+        ondelete="cascade",
+        index="btree_not_null",
+    )
     figures = fields.Text(readonly=True, help="What made the rule fire, in plain words.")
     event_ids = fields.Many2many(
         "amazon.sp.event",

@@ -62,6 +62,30 @@ class AmazonSpClaim(models.Model):
         string="Refund Events",
         readonly=True,
     )
+    return_ids = fields.Many2many(
+        "amazon.sp.return",
+        "amazon_sp_claim_return_rel",
+        "claim_id",
+        "return_id",
+        string="Returns",
+        readonly=True,
+    )
+    reimbursement_ids = fields.Many2many(
+        "amazon.sp.reimbursement",
+        "amazon_sp_claim_reimbursement_rel",
+        "claim_id",
+        "reimbursement_id",
+        string="Reimbursements",
+        readonly=True,
+        help="Amazon's reimbursements of the order's SKU (a claim for the rest).",
+    )
+    closed_by_id = fields.Many2one(
+        "amazon.sp.reimbursement",
+        string="Closed by Reimbursement",
+        readonly=True,
+        ondelete="set null",
+        help="The row of Amazon's reimbursements report that closed the candidate.",
+    )
     closed_by_event_id = fields.Many2one(
         "amazon.sp.event",
         string="Reimbursement Event",

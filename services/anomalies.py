@@ -99,8 +99,6 @@ class AmazonSpAnomalyService(models.AbstractModel):
     # ------------------------------------------------------------------------------------------
 
     def _returns(self, account, start):
-        if "amazon.sp.return" not in self.env:
-            return None
         return self.env["amazon.sp.return"].search(
             [
                 ("account_id", "=", account.id),
@@ -145,19 +143,20 @@ class AmazonSpAnomalyService(models.AbstractModel):
                 )
             if event.event_type == "refund" and event.amazon_order_id:
                 refunds += self._refund_rows(event, lines, code, day, currency, fba_orders, setting)
-            if event.event_type == "adjustment" and event.amazon_order_id:
-                reimbursements += self._event_reimbursements(event, lines, day, currency)
-        return_rows, claim_returns = [], []
-        if returns is not None:
-            return_rows, claim_returns = self._return_rows(returns, fba_orders)
-            fba_orders |= {r.amazon_order_id for r in returns if r.source == "fba"}
-            # An FBA return of the order makes its other refunds FBA too.
-            refunds = [
-                r if r.fba or r.order_id not in fba_orders else replace(r, fba=True)
-                for r in refunds
-            ]
-        if "amazon.sp.reimbursement" in self.env:
-            reimbursements += self._report_reimbursements(account)
+        reported, paid_by = self._report_reimbursements(account)
+        for event in events.filtered(lambda ev: ev.event_type == "adjustment"):
+            # An adjustment Amazon's reimbursements report lists is counted once, as a row.
+            if event.amazon_order_id and event.id not in paid_by:
+                reimbursements += self._event_reimbursements(
+                    event, lines_of[event.id], event.date or event.posted_date.date()
+                )
+        reimbursements += reported
+        return_rows, claim_returns = self._return_rows(returns)
+        fba_orders |= {r.amazon_order_id for r in returns if r.source == "fba"}
+        # An FBA return of the order makes its other refunds FBA too.
+        refunds = [
+            r if r.fba or r.order_id not in fba_orders else replace(r, fba=True) for r in refunds
+        ]
         return {
             "rows": rows,
             "return_rows": return_rows,
@@ -185,23 +184,32 @@ class AmazonSpAnomalyService(models.AbstractModel):
             if amount > 0
         ]
 
-    def _event_reimbursements(self, event, lines, day, currency):
+    def _event_reimbursements(self, event, lines, day):
         paid = defaultdict(Decimal)
         for amount_type, amount, sku in lines:
             if sku and amount_type in REIMBURSEMENT_TYPES:
                 paid[sku] += amount
         return [
             claims.ReimbursementRow(
-                event.id, event.amazon_order_id, sku, day, amount, currency, source="event"
+                event.id,
+                event.amazon_order_id,
+                sku,
+                day,
+                amount,
+                event.currency_id.name or "",
+                source="event",
             )
             for sku, amount in sorted(paid.items())
         ]
 
     def _report_reimbursements(self, account):
+        """The rows of Amazon's reimbursements report that name an order, and the ids of the
+        adjustment events they are linked to."""
         rows = []
-        for reimb in self.env["amazon.sp.reimbursement"].search(
+        found = self.env["amazon.sp.reimbursement"].search(
             [("account_id", "=", account.id), ("amazon_order_id", "!=", False)]
-        ):
+        )
+        for reimb in found:
             rows.append(
                 claims.ReimbursementRow(
                     reimb.id,
@@ -213,11 +221,9 @@ class AmazonSpAnomalyService(models.AbstractModel):
                     quantity_inventory=Decimal(reimb.quantity_inventory or 0),
                 )
             )
-        return rows
+        return rows, set(found.event_ids.filtered(lambda ev: ev.event_type == "adjustment").ids)
 
-    def _return_rows(self, returns, fba_orders):
-        from ..domain.returns import damaged_by
-
+    def _return_rows(self, returns):
         rule_rows, claim_rows = [], []
         for ret in returns:
             code = ret.marketplace_id.code or ""
@@ -241,7 +247,7 @@ class AmazonSpAnomalyService(models.AbstractModel):
                     ret.sku or "",
                     day,
                     fnsku=ret.fnsku or "",
-                    damaged_by=damaged_by(ret.disposition) if ret.source == "fba" else None,
+                    damaged_by=ret.damaged_by or None,
                     disposition=ret.disposition or "",
                     license_plate=ret.license_plate or "",
                     marketplace=code,
@@ -310,10 +316,10 @@ class AmazonSpAnomalyService(models.AbstractModel):
 
     def _hit_vals(self, hit, facts, by_code, currencies):
         figures = hit.figures
-        event_ids = list(hit.ids)
+        event_ids, return_id = list(hit.ids), False
         if hit.rule == anomalies.RULE_RETURN_COUNTRY:
-            returns = facts["returns"].browse(hit.ids)
-            event_ids = returns.event_ids.ids
+            returned = facts["returns"].browse(hit.ids)
+            event_ids, return_id = returned.event_ids.ids, returned.id
         partner = figures.get("buyer")
         currency = currencies.get(figures.get("currency") or "")
         amount = figures.get("amount", figures.get("excess"))
@@ -329,6 +335,7 @@ class AmazonSpAnomalyService(models.AbstractModel):
             "currency_id": currency.id if currency else False,
             "amount": float(amount) if amount is not None else 0.0,
             "fulfillment_center": figures.get("fulfillment_center") or False,
+            "return_id": return_id,
             "figures": self._figures_text(hit, currency),
             "event_ids": [Command.set(event_ids)],
         }
@@ -442,6 +449,10 @@ class AmazonSpAnomalyService(models.AbstractModel):
         now = fields.Datetime.now()
         labels = self._evidence_labels()
         to_create, kept = [], Claim
+
+        def reimbursed(cand):
+            return claims.reimbursement_for(cand.order_id, cand.sku, facts["reimbursements"])
+
         for cand in candidates:
             currency = currencies.get(cand.currency)
             vals = {
@@ -463,6 +474,10 @@ class AmazonSpAnomalyService(models.AbstractModel):
                 "disposition": cand.disposition or False,
                 "evidence": claims.evidence(cand, labels),
                 "event_ids": [Command.set(list(cand.event_ids))],
+                "return_ids": [Command.set(list(cand.return_ids))],
+                "reimbursement_ids": [
+                    Command.set([r.id for r in reimbursed(cand) if r.source == "report"])
+                ],
                 "last_seen": now,
             }
             claim = existing.pop(cand.key, None)
@@ -496,9 +511,9 @@ class AmazonSpAnomalyService(models.AbstractModel):
             vals = {"state": "closed", "closed_date": now, "closed_reason": "gone"}
             if paid:
                 vals["closed_reason"] = "reimbursed"
-                by_event = [r for r in paid if r.source == "event"]
-                if by_event:
-                    vals["closed_by_event_id"] = by_event[-1].id
+                last = max(paid, key=lambda r: r.day)
+                field = "closed_by_event_id" if last.source == "event" else "closed_by_id"
+                vals[field] = last.id
             elif (claim.amazon_order_id, claim.sku) in returned:
                 vals["closed_reason"] = "returned"
             claim.write(vals)

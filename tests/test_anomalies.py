@@ -201,34 +201,99 @@ class TestAnomalies(AmazonSpTestMixin, AccountTestInvoicingCommon):
         self.assertEqual(hit.state, "dismissed")
         self.assertEqual(hit.count, 3)
 
-    def test_return_received_in_another_country(self):
-        if "amazon.sp.return" not in self.env:
-            self.skipTest("returns are not imported in this build (issue 13, returns part)")
-        self.assertTrue(self._return_abroad())
-
-    def _return_abroad(self):
-        refund = self._refund("302-ABROAD", TODAY - timedelta(days=3), sku="SKU-R")
-        self.env["amazon.sp.return"]._amazon_sp_flow().create(
-            {
-                "account_id": self.account.id,
-                "marketplace_id": self.marketplace_de.id,
-                "source": "fba",
-                "amazon_order_id": "302-ABROAD",
-                "sku": "SKU-R",
-                "quantity": 1,
-                "return_date": datetime.combine(TODAY, time(8, 0)),
-                "fulfillment_center": "WRO5",
-                "disposition": "SELLABLE",
-                "key": "return-abroad",
-                "event_ids": [Command.set(refund.ids)],
-            }
+    def _return(self, order, sku, day, refunds, **values):
+        return (
+            self.env["amazon.sp.return"]
+            ._amazon_sp_flow()
+            .create(
+                {
+                    "account_id": self.account.id,
+                    "marketplace_id": self.marketplace_de.id,
+                    "source": "fba",
+                    "amazon_order_id": order,
+                    "sku": sku,
+                    "quantity": 1,
+                    "return_date": datetime.combine(day, time(8, 0)),
+                    "fulfillment_center": "LEJ1",
+                    "disposition": "SELLABLE",
+                    "key": f"return-{next(KEYS)}",
+                    "event_ids": [Command.set(refunds.ids)],
+                    **values,
+                }
+            )
         )
+
+    def _reimbursement(self, order, sku, amount, **values):
+        return (
+            self.env["amazon.sp.reimbursement"]
+            ._amazon_sp_flow()
+            .create(
+                {
+                    "account_id": self.account.id,
+                    "marketplace_id": self.marketplace_de.id,
+                    "reimbursement_id": f"R-{next(KEYS)}",
+                    "approval_date": datetime.combine(TODAY, time(9, 0)),
+                    "amazon_order_id": order,
+                    "sku": sku,
+                    "currency_id": self.eur.id,
+                    "amount_total": amount,
+                    "quantity_cash": 1,
+                    "quantity_total": 1,
+                    "key": f"reimbursement-{next(KEYS)}",
+                    **values,
+                }
+            )
+        )
+
+    def test_return_received_in_another_country(self):
+        home = self._refund("302-HOME", TODAY - timedelta(days=3), sku="SKU-R")
+        self._return("302-HOME", "SKU-R", TODAY, home)
+        self._run()
+        self.assertFalse(self._hits("return_country"), "returned in the marketplace's country")
+        refund = self._refund("302-ABROAD", TODAY - timedelta(days=3), sku="SKU-R")
+        returned = self._return("302-ABROAD", "SKU-R", TODAY, refund, fulfillment_center="WRO5")
+        self._return("302-NOWHERE", "SKU-R", TODAY, refund, fulfillment_center="ZZZ9")
         self._run()
         hit = self._hits("return_country")
+        self.assertEqual(len(hit), 1, "an unknown fulfillment center gives no hit")
+        self.assertEqual(hit.return_id, returned)
         self.assertEqual(hit.fulfillment_center, "WRO5")
         self.assertEqual(hit.event_ids, refund)
         self.assertIn("PL", hit.figures)
-        return hit
+
+    def test_damaged_return_and_short_reimbursement_become_claims(self):
+        damaged = self._refund("302-DAMAGED", TODAY - timedelta(days=10), sku="SKU-X")
+        returned = self._return(
+            "302-DAMAGED",
+            "SKU-X",
+            TODAY - timedelta(days=2),
+            damaged,
+            fnsku="X00ABC",
+            disposition="CARRIER_DAMAGED",
+            license_plate="LPNRR0123456",
+        )
+        short = self._refund("302-SHORT", TODAY - timedelta(days=20), sku="SKU-Y", principal=40.0)
+        low = self._reimbursement("302-SHORT", "SKU-Y", 25.0)
+        self._run()
+        claim = self.Claim.search([("amazon_order_id", "=", "302-DAMAGED")])
+        self.assertEqual((claim.kind, claim.state), ("damaged", "open"))
+        self.assertEqual(claim.return_ids, returned)
+        self.assertEqual(claim.event_ids, damaged)
+        self.assertEqual((claim.fnsku, claim.license_plate), ("X00ABC", "LPNRR0123456"))
+        self.assertIn("License plate number: LPNRR0123456", claim.evidence)
+        self.assertEqual(claim.claim_amount, 20.0)
+        gap = self.Claim.search([("amazon_order_id", "=", "302-SHORT")])
+        self.assertEqual((gap.kind, gap.claim_amount), ("short", 15.0))
+        self.assertEqual((gap.refund_amount, gap.reimbursed_amount), (40.0, 25.0))
+        self.assertEqual(gap.reimbursement_ids, low)
+        self.assertEqual(gap.event_ids, short)
+        # Amazon pays the rest, and reimburses the damaged unit: both close
+        self._reimbursement("302-SHORT", "SKU-Y", 15.0)
+        paid = self._reimbursement("302-DAMAGED", "SKU-X", 20.0)
+        self._run()
+        self.assertEqual((gap.state, gap.closed_reason), ("closed", "reimbursed"))
+        self.assertEqual((claim.state, claim.closed_reason), ("closed", "reimbursed"))
+        self.assertEqual(claim.closed_by_id, paid)
 
     def test_refund_without_return_becomes_a_claim_and_closes_when_reimbursed(self):
         refund_day = TODAY - timedelta(days=50)
@@ -270,6 +335,36 @@ class TestAnomalies(AmazonSpTestMixin, AccountTestInvoicingCommon):
         self.assertEqual(claim.closed_reason, "reimbursed")
         self.assertEqual(claim.closed_by_event_id, reimbursement)
         self.assertFalse(claim.activity_ids)
+
+    def test_claim_closes_when_the_reimbursements_report_lists_the_order(self):
+        self._event(
+            "refund",
+            "302-REPORT",
+            TODAY - timedelta(days=46),
+            [("Charge/Principal", -18.0, "SKU-P"), ("Fee/FBAPerUnitFulfillmentFee", 0.0, "SKU-P")],
+        )
+        self._run()
+        claim = self.Claim.search([("amazon_order_id", "=", "302-REPORT")])
+        self.assertEqual((claim.kind, claim.state), ("not_returned", "open"))
+        # the item came back late: the candidate closes as returned
+        self._return("302-REPORT", "SKU-P", TODAY, self.env["amazon.sp.event"])
+        self._run()
+        self.assertEqual((claim.state, claim.closed_reason), ("closed", "returned"))
+
+    def test_lost_item_reimbursed_through_the_report(self):
+        self._event(
+            "refund",
+            "302-LOST-R",
+            TODAY - timedelta(days=46),
+            [("Charge/Principal", -18.0, "SKU-P"), ("Fee/FBAPerUnitFulfillmentFee", 0.0, "SKU-P")],
+        )
+        self._run()
+        claim = self.Claim.search([("amazon_order_id", "=", "302-LOST-R")])
+        self.assertEqual(claim.state, "open")
+        row = self._reimbursement("302-LOST-R", "SKU-P", 18.0)
+        self._run()
+        self.assertEqual((claim.state, claim.closed_reason), ("closed", "reimbursed"))
+        self.assertEqual(claim.closed_by_id, row)
 
     def test_claim_export(self):
         self._event(
