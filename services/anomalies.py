@@ -77,7 +77,7 @@ class AmazonSpAnomalyService(models.AbstractModel):
             order="posted_date, id",
         )
         returns = self._returns(account, start)
-        facts = self._facts(account, events, returns, setting)
+        facts = self._facts(account, events, returns, setting, start)
         hits = anomalies.run_rules(
             facts["rows"], facts["return_rows"], today, lambda code: setting(code)[0]
         )
@@ -106,7 +106,7 @@ class AmazonSpAnomalyService(models.AbstractModel):
             ]
         )
 
-    def _facts(self, account, events, returns, setting):
+    def _facts(self, account, events, returns, setting, start):
         """The rows the pure rules read, built from the records in a few queries."""
         buyers = self._buyers(account, events)
         lines_of = defaultdict(list)
@@ -166,6 +166,7 @@ class AmazonSpAnomalyService(models.AbstractModel):
             "events": events,
             "returns": returns,
             "buyers": buyers,
+            "start": start,
         }
 
     def _refund_rows(self, event, lines, code, day, currency, fba_orders, setting):
@@ -293,7 +294,12 @@ class AmazonSpAnomalyService(models.AbstractModel):
 
     def _store_hits(self, account, hits, facts, by_code):
         Anomaly = self.env["amazon.sp.anomaly"]
-        existing = {a.key: a for a in Anomaly.search([("account_id", "=", account.id)]) if a.key}
+        existing = {
+            a.key: a
+            for a in Anomaly.search(
+                [("account_id", "=", account.id), ("key", "in", [h.key for h in hits])]
+            )
+        }
         currencies = {c.name: c for c in self.env["res.currency"].search([])}
         now = fields.Datetime.now()
         to_create, found = [], Anomaly
@@ -382,10 +388,11 @@ class AmazonSpAnomalyService(models.AbstractModel):
                 factor=f["factor"],
             )
         if hit.rule == anomalies.RULE_REPEAT:
+            product = " ({})".format(f["sku"]) if f["sku"] else ""
             return _(
                 "Order %(order)s%(sku)s was refunded %(count)s times, %(amount)s in all.",
                 order=f["order_id"],
-                sku=f" ({f['sku']})" if f["sku"] else "",
+                sku=product,
                 count=f["count"],
                 amount=money(f["amount"]),
             )
@@ -444,7 +451,17 @@ class AmazonSpAnomalyService(models.AbstractModel):
 
     def _store_claims(self, account, candidates, facts, by_code):
         Claim = self.env["amazon.sp.claim"]
-        existing = {c.key: c for c in Claim.search([("account_id", "=", account.id)])}
+        existing = {
+            c.key: c
+            for c in Claim.search(
+                [
+                    ("account_id", "=", account.id),
+                    "|",
+                    ("state", "=", "open"),
+                    ("key", "in", [cand.key for cand in candidates]),
+                ]
+            )
+        }
         currencies = {c.name: c for c in self.env["res.currency"].search([])}
         now = fields.Datetime.now()
         labels = self._evidence_labels()
@@ -493,7 +510,15 @@ class AmazonSpAnomalyService(models.AbstractModel):
             created = Claim.create(to_create)
             self._schedule(account, created)
             kept |= created
-        gone = Claim.browse([c.id for c in existing.values() if c.state == "open"])
+        # An open candidate older than the days read is kept as it is (nothing known of it).
+        start = facts["start"]
+        gone = Claim.browse(
+            [
+                c.id
+                for c in existing.values()
+                if c.state == "open" and (c.refund_date or c.return_date or start) >= start
+            ]
+        )
         self._close(gone, facts)
         return kept
 
