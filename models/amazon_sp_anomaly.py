@@ -46,7 +46,6 @@ class AmazonSpAnomaly(models.Model):
     fulfillment_center = fields.Char(readonly=True)
     return_id = fields.Many2one(
         "amazon.sp.return",
-        string="Return",
         readonly=True,
         ondelete="cascade",
         index="btree_not_null",

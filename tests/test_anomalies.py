@@ -409,3 +409,17 @@ class TestAnomalies(AmazonSpTestMixin, AccountTestInvoicingCommon):
         with freeze_time(datetime.combine(TODAY, time(12))):
             self.Anomaly._cron_amazon_sp_anomalies()
         self.assertEqual(self._hits("repeat_refund").amazon_order_id, "302-CRON")
+
+    def test_open_claim_older_than_the_days_read_stays_open(self):
+        self._event(
+            "refund",
+            "302-OLD",
+            TODAY - timedelta(days=60),
+            [("Charge/Principal", -9.0, "SKU-O"), ("Fee/FBAPerUnitFulfillmentFee", 0.0, "SKU-O")],
+        )
+        self._run()
+        claim = self.Claim.search([("amazon_order_id", "=", "302-OLD")])
+        self.assertEqual(claim.state, "open")
+        # 200 days later the refund is no longer read: nothing is known, the claim stays open
+        self._run(today=TODAY + timedelta(days=200))
+        self.assertEqual(claim.state, "open")
