@@ -18,16 +18,16 @@ class AccountMoveLine(models.Model):
 
     @api.depends("move_id.amazon_event_ids", "product_id.default_code")
     def _compute_amazon_return(self):
-        Return = self.env["amazon.sp.return"]
-        events = self.move_id.amazon_event_ids
+        # Any accountant opens credit notes: the returns are read whatever their Amazon rights.
+        Return = self.env["amazon.sp.return"].sudo()
+        events = self.sudo().move_id.amazon_event_ids
         returns = Return.search([("event_ids", "in", events.ids)]) if events else Return
         reasons = dict(Return._fields["reason"]._description_selection(self.env))
         for line in self:
             found = Return
             if returns and line.display_type == "product" and line.product_id:
-                of_move = returns.filtered(
-                    lambda r, evs=line.move_id.amazon_event_ids: r.event_ids & evs
-                )
+                move_events = line.sudo().move_id.amazon_event_ids
+                of_move = returns.filtered(lambda r, evs=move_events: r.event_ids & evs)
                 sku = line.product_id.default_code
                 found = of_move.filtered(lambda r, sku=sku: r.sku == sku)
                 refund_product = line.company_id.amazon_sp_refund_product_id

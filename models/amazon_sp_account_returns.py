@@ -1,7 +1,11 @@
+import logging
+
 from odoo import api, models
 from odoo.exceptions import UserError
 
 from ..spapi import exceptions
+
+_logger = logging.getLogger(__name__)
 
 
 class AmazonSpAccount(models.Model):
@@ -44,5 +48,10 @@ class AmazonSpAccount(models.Model):
         account (a report Amazon is still preparing is read on the next run)."""
         Returns = self.env["amazon.sp.service.returns"]
         for account in self.search(self._amazon_sp_syncable_domain()):
-            Returns._import(account, raise_errors=False)
+            try:
+                with self.env.cr.savepoint():
+                    Returns._import(account, raise_errors=False)
+            except (UserError, exceptions.SpApiError) as error:
+                # one account's problem does not stop the others
+                _logger.warning("Amazon returns of account %s not imported: %s", account.id, error)
         return True

@@ -19,7 +19,7 @@ class AmazonSpReimbursement(models.Model):
     reimbursement_id = fields.Char(string="Reimbursement ID", index=True, readonly=True)
     case_id = fields.Char(string="Case ID", readonly=True)
     approval_date = fields.Datetime(index=True, readonly=True)
-    amazon_order_id = fields.Char(string="Amazon Order", index=True, readonly=True)
+    amazon_order_id = fields.Char(index=True, readonly=True)
     reason = fields.Char(readonly=True, index=True, help="Amazon's reimbursement reason.")
     sku = fields.Char(string="SKU", index=True, readonly=True)
     fnsku = fields.Char(string="FNSKU", readonly=True)
@@ -45,9 +45,7 @@ class AmazonSpReimbursement(models.Model):
         help="The order's events, or the reimbursement adjustment Amazon paid it with.",
     )
     linked = fields.Boolean(compute="_compute_linked", store=True)
-    report_file_id = fields.Many2one(
-        "amazon.sp.return.report", ondelete="set null", readonly=True, string="Report File"
-    )
+    report_file_id = fields.Many2one("amazon.sp.return.report", ondelete="set null", readonly=True)
     raw_json = fields.Text(string="Raw Row", readonly=True)
     raw_sha256 = fields.Char(string="SHA-256", readonly=True)
     key = fields.Char(required=True, readonly=True, index=True)

@@ -23,7 +23,7 @@ class AmazonSpReturn(models.Model):
         required=True,
         readonly=True,
     )
-    amazon_order_id = fields.Char(string="Amazon Order", index=True, readonly=True)
+    amazon_order_id = fields.Char(index=True, readonly=True)
     sku = fields.Char(string="SKU", index=True, readonly=True)
     asin = fields.Char(string="ASIN", readonly=True)
     fnsku = fields.Char(string="FNSKU", readonly=True)
@@ -64,9 +64,7 @@ class AmazonSpReturn(models.Model):
     refunded = fields.Boolean(
         compute="_compute_refunded", store=True, help="A refund of the order is imported."
     )
-    report_file_id = fields.Many2one(
-        "amazon.sp.return.report", ondelete="set null", readonly=True, string="Report File"
-    )
+    report_file_id = fields.Many2one("amazon.sp.return.report", ondelete="set null", readonly=True)
     raw_json = fields.Text(string="Raw Row", readonly=True)
     raw_sha256 = fields.Char(string="SHA-256", readonly=True)
     key = fields.Char(required=True, readonly=True, index=True)

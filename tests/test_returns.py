@@ -3,11 +3,12 @@ import hashlib
 from datetime import timedelta
 
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common_import import AmazonImportCommon, D
 
 FBA_RETURNS = "GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA"
+MERCHANT_RETURNS = "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE"
 REIMBURSEMENTS = "GET_FBA_REIMBURSEMENTS_DATA"
 
 
@@ -127,6 +128,11 @@ class TestReturns(AmazonImportCommon):
         self.assertEqual(line.amazon_return_ids, ret)
         reason = dict(ret._fields["reason"]._description_selection(self.env))[ret.reason]
         self.assertEqual(line.amazon_return_reason, f"{reason} / {ret.disposition}")
+        # an accountant without Amazon rights sees it too
+        accountant = new_test_user(
+            self.env, login="plain_accountant", groups="account.group_account_invoice"
+        )
+        self.assertEqual(line.with_user(accountant).amazon_return_reason, line.amazon_return_reason)
         # the other lines (taxes, receivable) show nothing
         self.assertFalse(any((note.line_ids - line).mapped("amazon_return_reason")))
         # shown in the credit note's lines
@@ -177,6 +183,37 @@ class TestReturns(AmazonImportCommon):
         self.assertTrue(row.linked)
         self.assertFalse(self._import(report_types=[REIMBURSEMENTS])["reimbursements"])
 
+    def test_a_return_before_its_refund_is_linked_later(self):
+        item = {**self.us_item(sku="KETTLE-1L"), "fulfillment_network": "MFN"}
+        order = "114-1000004-0000004"
+        self.dataset.add_refund(
+            "US", order_id=order, posted=self.now - timedelta(days=1), items=[item]
+        )
+        first = self._import(report_types=[MERCHANT_RETURNS])
+        ret = first["returns"]
+        self.assertRecordValues(
+            ret,
+            [
+                {
+                    "source": "merchant",
+                    "amazon_order_id": order,
+                    "sku": "KETTLE-1L",
+                    "refunded": False,
+                    "atoz_claim": False,
+                }
+            ],
+        )
+        self.assertTrue(ret.reason_code.startswith("CR-") and ret.rma_id)
+        # the refund is imported afterwards: the next run links the return
+        self.env["amazon.sp.service.import"]._sync(self.account, order_id=order)
+        second = self._import(report_types=[MERCHANT_RETURNS])
+        self.assertFalse(second["returns"])
+        self.assertTrue(ret.refunded)
+        self.assertEqual(ret.event_ids.amazon_order_id, order)
+        notes = ret.event_ids.move_ids.filtered(lambda m: m.move_type == "out_refund")
+        self.assertEqual(len(notes), 1)
+        self.assertEqual(ret.credit_note_ids, notes)
+
     def test_refund_rate_per_sku(self):
         self._import()
         rates = self.env["amazon.sp.return.rate"].search(
@@ -200,3 +237,14 @@ class TestReturns(AmazonImportCommon):
             )
         cron = self.env.ref("account_amazon_refund.ir_cron_amazon_sp_returns")
         self.assertTrue(cron.active)
+
+    def test_scheduled_action_imports_linked_accounts(self):
+        self.account.state = "linked"
+        broken = self._import_account("na", self.marketplace_us, name="No credentials")
+        broken.write({"state": "linked", "lwa_client_secret": False})
+        self.env["amazon.sp.account"]._cron_amazon_sp_returns()
+        self.assertEqual(len(self._returns()), 3)
+        self.assertEqual(
+            len(self.env["amazon.sp.reimbursement"].search([("account_id", "=", self.account.id)])),
+            1,
+        )
