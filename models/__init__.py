@@ -13,6 +13,9 @@ from . import res_company
 from . import amazon_sp_reconciliation
 from . import amazon_sp_daily_check
 from . import amazon_sp_settlement_report
+from . import amazon_sp_anomaly_setting
+from . import amazon_sp_anomaly
+from . import amazon_sp_claim
 from . import amazon_sp_return_report
 from . import amazon_sp_return
 from . import amazon_sp_reimbursement

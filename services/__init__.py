@@ -11,4 +11,6 @@ from . import review
 from . import oauth
 from . import change
 from . import connection
+from . import anomalies
+from . import anomalies_export
 from . import returns

@@ -26,6 +26,7 @@ from . import test_integrity_dates
 from . import test_i18n
 from . import test_integrity_tax
 from . import test_integrity_change
+from . import test_anomalies
 from . import test_returns
 from . import test_settlement_from_report
 from . import test_sales_summary
