@@ -203,6 +203,7 @@ class TestSettlementFromReport(AmazonSpTestMixin, AccountTestInvoicingCommon):
 
         class Client:
             stats = None
+            health = None
 
             def __getattr__(self, name):
                 calls.append(name)
