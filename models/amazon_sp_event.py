@@ -17,6 +17,7 @@ EVENT_TYPE_SELECTION = [
     ("service_fee", "Service Fee"),
     ("retrocharge", "Retrocharge"),
     ("other", "Other"),
+    ("sale", "Sale"),
 ]
 STATE_SELECTION = [
     ("new", "New"),

@@ -7,3 +7,4 @@ from . import settlement_report
 from . import check
 from . import review
 from . import oauth
+from . import sales_invoice
