@@ -24,6 +24,11 @@ ORDER_FIELDS = ("amazon_order_id", "ref", "invoice_origin", "payment_reference")
 KEPT_REASONS = ("changed", "document", "integrity")
 
 
+def _money(value, currency):
+    """An Odoo amount as Decimal text with the currency's decimals (29.00, not 29.0)."""
+    return Decimal(str(currency.round(value))).quantize(Decimal(1).scaleb(-currency.decimal_places))
+
+
 class AmazonSpServiceSalesInvoice(models.AbstractModel):
     """The *invoice* and *already invoiced in Odoo* sales policies of a marketplace.
 
@@ -195,9 +200,9 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
                 run=run,
                 skip_threshold=bool(self.env.context.get("amazon_sp_skip_threshold")),
             )
-            self.with_company(company)._book_company(
-                company_events.with_company(company), batch, make_invoice
-            )
+            # In the flow's environment, as the events: the posting writes them.
+            company_events = company_events.with_company(company)
+            company_events.env[self._name]._book_company(company_events, batch, make_invoice)
             for key, value in batch.counts.items():
                 counts[key] += value
         return counts
@@ -474,7 +479,7 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
                     "%(currency)s, Amazon charged the buyer %(amazon)s %(currency)s.",
                     invoice=invoice.name,
                     order=order,
-                    invoice_total=currency.round(invoice.amount_total),
+                    invoice_total=_money(invoice.amount_total, currency),
                     amazon=sale["gross"],
                     currency=currency.name,
                 ),
@@ -488,8 +493,8 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
                     "twice.",
                     invoice=invoice.name,
                     order=order,
-                    residual=currency.round(invoice.amount_residual),
-                    total=currency.round(invoice.amount_total),
+                    residual=_money(invoice.amount_residual, currency),
+                    total=_money(invoice.amount_total, currency),
                     currency=currency.name,
                 ),
             )
@@ -506,9 +511,9 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
                 self.env._(
                     "Odoo computes tax %(odoo)s on the invoice, Amazon's tax is %(amazon)s: "
                     "difference %(diff)s.",
-                    odoo=currency.round(invoice.amount_tax),
+                    odoo=_money(invoice.amount_tax, currency),
                     amazon=amazon_tax,
-                    diff=amazon_tax - Decimal(str(currency.round(invoice.amount_tax))),
+                    diff=amazon_tax - _money(invoice.amount_tax, currency),
                 ),
             )
         if currency.compare_amounts(invoice.amount_total, float(sale["gross"])) != 0:
@@ -517,7 +522,7 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
                 self.env._(
                     "The invoice is for %(odoo)s %(currency)s, Amazon charged the buyer "
                     "%(amazon)s %(currency)s.",
-                    odoo=currency.round(invoice.amount_total),
+                    odoo=_money(invoice.amount_total, currency),
                     amazon=sale["gross"],
                     currency=currency.name,
                 ),

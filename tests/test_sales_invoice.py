@@ -44,10 +44,8 @@ class TestSalesInvoice(AmazonSpTestMixin, AccountTestInvoicingCommon):
         cls.env.user.groups_id += cls.env.ref("account_amazon_refund.group_amazon_sp_manager")
         with open(FIXTURE, encoding="utf-8") as handle:
             cls.fixture = json.load(handle)
-        cls.account = cls._create_account(
-            name="Sales Seller",
-            marketplace_ids=[Command.set((cls.marketplace_us | cls.marketplace_de).ids)],
-        )
+        # Events are staged here directly: the account pulls nothing.
+        cls.account = cls._create_account(name="Sales Seller")
         cls.company._amazon_sp_ensure_setup()
         cls.vat_19 = cls.env["account.tax"].create(
             {
