@@ -262,13 +262,7 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
             return
         booked = self.env["amazon.sp.event"].union(*owners)
         self.env["amazon.sp.service.posting"]._check_and_post(booked, moves, owners, batch)
-        self._reconcile(
-            [
-                (invoices[event], entry)
-                for event, entry in zip(entry_owners, entries, strict=True)
-                if entry and event in invoices and event.state == "posted"
-            ]
-        )
+        self._reconcile_sales(booked.filtered(lambda ev: ev.state == "posted"), found)
 
     # ------------------------------------------------------------------------------------------
     # Planning
@@ -569,16 +563,43 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
                 result.append(None)
         return result
 
-    def _reconcile(self, pairs):
-        """Reconcile the receivable of each (invoice, settling entry) pair, in one
-        reconciliation plan."""
+    def _reconcile_sales(self, events, found=None):
+        """Reconcile the receivable of each posted sale of ``events`` booked by these policies:
+        its invoice's (made by ``_book_invoices``, or the order's invoice found in Odoo;
+        ``found``: the invoices already searched) with its settling entry's receivable line,
+        in one reconciliation plan. Also for sales whose documents were posted after a review."""
+        events = events.filtered(lambda ev: ev.state == "posted")
+        entries = {
+            event: event.move_ids.filtered(lambda m: m.move_type == "entry" and m.state == "posted")
+            for event in events
+        }
+        missing = events.filtered(
+            lambda ev: not ev.move_ids.filtered(lambda m: m.move_type == "out_invoice")
+        )
+        if found is None and missing:
+            found = {}
+            for company in missing.company_id:
+                found.update(
+                    self._find_invoices(
+                        missing.filtered(lambda ev, c=company: ev.company_id == c),
+                        DocumentBatch(company=company),
+                    )
+                )
         plan = []
-        for invoice, entry in pairs:
+        for event, entry in entries.items():
+            invoice = event.move_ids.filtered(lambda m: m.move_type == "out_invoice")
+            invoice = invoice or (found or {}).get(event.amazon_order_id)
+            if not entry or not invoice or len(invoice) > 1 or invoice.state != "posted":
+                continue
             terms = invoice.line_ids.filtered(
                 lambda ln: ln.display_type == "payment_term" and not ln.reconciled
             )
             lines = entry.line_ids.filtered(
-                lambda ln, a=terms.account_id: ln.account_id in a and not ln.reconciled
+                lambda ln, t=terms: (
+                    ln.account_id in t.account_id
+                    and ln.partner_id in t.partner_id
+                    and not ln.reconciled
+                )
             )
             if terms and lines:
                 plan.append(terms | lines)

@@ -47,6 +47,8 @@ class TestSalesInvoice(AmazonSpTestMixin, AccountTestInvoicingCommon):
         # Events are staged here directly: the account pulls nothing.
         cls.account = cls._create_account(name="Sales Seller")
         cls.company._amazon_sp_ensure_setup()
+        # 1 EUR = 1.25 USD: the DE sales are converted.
+        cls.setup_other_currency("EUR", rates=[("2026-01-01", 0.8)])
         cls.vat_19 = cls.env["account.tax"].create(
             {
                 "name": "VAT 19%",
@@ -183,6 +185,7 @@ class TestSalesInvoice(AmazonSpTestMixin, AccountTestInvoicingCommon):
         self.assertEqual(product_line.account_id, self.company._amazon_sp_account("sales"))
         self.assertEqual(product_line.name, "LAMP-02")
         self.assertEqual(invoice.currency_id.name, "EUR")
+        self.assertEqual(invoice.amount_total_signed, 37.5)
         # The fees with Amazon's VAT on them (no input VAT tax set: part of the fee).
         fees = entry.line_ids.filtered(lambda ln: ln.account_id == self.fees)
         self.assertEqual(D(round(sum(fees.mapped("amount_currency")), 2)), D("8.09"))
@@ -197,6 +200,19 @@ class TestSalesInvoice(AmazonSpTestMixin, AccountTestInvoicingCommon):
         promotion = invoice.invoice_line_ids.filtered(lambda ln: ln.name == "Promotion")
         self.assertEqual((promotion.price_unit, promotion.tax_ids), (-4.2, self.vat_19))
         self.assertEqual((invoice.amount_tax, invoice.amount_total), (4.79, 30.0))
+        self.assertSettled(event, invoice, entry)
+
+    def test_above_the_threshold_the_documents_wait_then_settle_once_posted(self):
+        self.marketplace_us.amazon_sp_review_threshold = 10.0
+        event = self._stage(self._sales("us"))
+        self._service()._book_invoices(event)
+        self.assertEqual((event.state, event.review_reason), ("to_review", "threshold"))
+        invoice, entry = self._moves(event)
+        self.assertEqual((invoice | entry).mapped("state"), ["draft", "draft"])
+        event.action_post()
+        self.assertEqual(entry.state, "posted")
+        self.assertEqual(invoice.amount_residual, 30.0, "posted, not settled yet")
+        self._service()._reconcile_sales(event)
         self.assertSettled(event, invoice, entry)
 
     def test_a_later_refund_reverses_the_invoice(self):
