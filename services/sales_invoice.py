@@ -1,5 +1,4 @@
 import logging
-from collections import defaultdict
 from dataclasses import replace
 from decimal import Decimal
 
@@ -18,8 +17,6 @@ _logger = logging.getLogger(__name__)
 # The refund planner reads a sale as an order event whose "credit note" is the invoice with the
 # signs turned; the one check that means the opposite for a sale is left out (see _plan).
 _NEGATIVE_CREDIT_NOTE = "The credit note total is negative"
-# Where the order id of an invoice made elsewhere is looked for, in this order.
-ORDER_FIELDS = ("amazon_order_id", "ref", "invoice_origin", "payment_reference")
 # Events to review for these reasons wait for a user's decision, not for booking.
 KEPT_REASONS = ("changed", "document", "integrity")
 
@@ -392,107 +389,6 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
             )
         partner = Documents._settings(event.marketplace_id, batch)["partner"]
         return self._prepare_invoice_vals(event, partner, line_vals_list, batch), None
-
-    # ------------------------------------------------------------------------------------------
-    # Invoices made elsewhere
-    # ------------------------------------------------------------------------------------------
-
-    def _find_invoices(self, events, batch):
-        """``{order id: the posted customer invoice of that Amazon order}`` in one search: by
-        the addon's Amazon order id, else the reference, else the source document, else the
-        payment reference (exactly the order id). Two invoices found at the same step for one
-        order: ``{order id: both}`` (to review)."""
-        orders = list({ev.amazon_order_id for ev in events if ev.amazon_order_id})
-        if not orders:
-            return {}
-        domain = [
-            ("company_id", "=", batch.company.id),
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-        ]
-        domain += ["|"] * (len(ORDER_FIELDS) - 1)
-        domain += [(name, "in", orders) for name in ORDER_FIELDS]
-        found = self.env["account.move"].search(domain, order="id")
-        wanted = set(orders)
-        result = {}
-        for name in ORDER_FIELDS:
-            step = defaultdict(lambda: self.env["account.move"])
-            for invoice in found:
-                if invoice[name] in wanted and invoice[name] not in result:
-                    step[invoice[name]] |= invoice
-            result.update(step)
-        return result
-
-    def _invoice_problem(self, event, invoice, sale):
-        """Why the sale cannot settle ``invoice`` (the order's invoice found in Odoo), as a
-        (review reason, message) pair, or None."""
-        order = event.amazon_order_id
-        if not order:
-            return (
-                "plan",
-                self.env._("This sale has no Amazon order id: its invoice cannot be found."),
-            )
-        if not invoice:
-            return (
-                "plan",
-                self.env._(
-                    "No posted customer invoice of Amazon order %(order)s was found in Odoo "
-                    "(searched by Amazon order id, reference, source document and payment "
-                    "reference). Post the order's invoice, then retry.",
-                    order=order,
-                ),
-            )
-        if len(invoice) > 1:
-            return (
-                "plan",
-                self.env._(
-                    "Several customer invoices belong to Amazon order %(order)s (%(invoices)s): "
-                    "which one this sale pays is not known. Settle it by hand, or ignore it.",
-                    order=order,
-                    invoices=", ".join(invoice.mapped("name")),
-                ),
-            )
-        currency = event.currency_id
-        if invoice.currency_id != currency:
-            return (
-                "balance",
-                self.env._(
-                    "Invoice %(invoice)s of Amazon order %(order)s is in %(invoice_currency)s, "
-                    "Amazon charged the buyer in %(currency)s.",
-                    invoice=invoice.name,
-                    order=order,
-                    invoice_currency=invoice.currency_id.name,
-                    currency=currency.name,
-                ),
-            )
-        if currency.compare_amounts(invoice.amount_total, float(sale["gross"])) != 0:
-            return (
-                "balance",
-                self.env._(
-                    "Invoice %(invoice)s of Amazon order %(order)s is for %(invoice_total)s "
-                    "%(currency)s, Amazon charged the buyer %(amazon)s %(currency)s.",
-                    invoice=invoice.name,
-                    order=order,
-                    invoice_total=_money(invoice.amount_total, currency),
-                    amazon=sale["gross"],
-                    currency=currency.name,
-                ),
-            )
-        if currency.compare_amounts(invoice.amount_residual, invoice.amount_total) != 0:
-            return (
-                "balance",
-                self.env._(
-                    "Invoice %(invoice)s of Amazon order %(order)s is already paid in part or in "
-                    "full (%(residual)s %(currency)s of %(total)s open): this sale would pay it "
-                    "twice.",
-                    invoice=invoice.name,
-                    order=order,
-                    residual=_money(invoice.amount_residual, currency),
-                    total=_money(invoice.amount_total, currency),
-                    currency=currency.name,
-                ),
-            )
-        return None
 
     def _created_invoice_problem(self, event, invoice, sale, batch):
         """The invoice made from the sale must charge Amazon's tax and total to the cent."""
