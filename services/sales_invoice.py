@@ -210,11 +210,11 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
         Documents._prefetch(events, batch)
         found = {} if make_invoice else self._find_invoices(events, batch)
         invoice_vals, invoice_owners = [], []
-        planned = []  # (event, fee document, sale)
+        planned, claimed = [], set()  # (event, fee document, sale); invoices settled
         for event in events:
             if event.id not in batch.normalized:
                 continue
-            planned_sale = self._plan_sale(event, batch, make_invoice, found)
+            planned_sale = self._plan_sale(event, batch, make_invoice, found, claimed)
             if planned_sale is None:
                 continue
             fees, sale, vals = planned_sale
@@ -265,9 +265,10 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
     # Planning
     # ------------------------------------------------------------------------------------------
 
-    def _plan_sale(self, event, batch, make_invoice, found):
+    def _plan_sale(self, event, batch, make_invoice, found, claimed):
         """``(fee document, sale, invoice values or None)`` of one sale, or None when it went
-        to review, to error or has nothing to book."""
+        to review, to error or has nothing to book. ``claimed``: the ids of the invoices found
+        in Odoo that a sale of the batch settles (one sale each)."""
         try:
             result = self._plan(event, batch, make_invoice)
         except (ValueError, ArithmeticError) as exc:
@@ -282,12 +283,34 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
             self.env["amazon.sp.service.posting"]._nothing_to_book(event, batch)
             return None
         fees, problem = self._fees(event, sale["fees"], batch)
+        if sale["gross"] < 0:
+            problem = (
+                "plan",
+                self.env._(
+                    "What Amazon charged the buyer for this sale is negative (%(gross)s): there "
+                    "is no invoice to make. Book it by hand, or ignore it.",
+                    gross=sale["gross"],
+                ),
+            )
         vals = None
         if not problem and sale["invoice"]:
             if make_invoice:
                 vals, problem = self._invoice_vals(event, sale["invoice"], batch)
             else:
-                problem = self._invoice_problem(event, found.get(event.amazon_order_id), sale)
+                invoice = found.get(event.amazon_order_id)
+                problem = self._invoice_problem(event, invoice, sale)
+                if not problem and invoice.id in claimed:
+                    problem = (
+                        "plan",
+                        self.env._(
+                            "Invoice %(invoice)s of Amazon order %(order)s is settled by another "
+                            "sale of the order: this one would pay it twice.",
+                            invoice=invoice.name,
+                            order=event.amazon_order_id,
+                        ),
+                    )
+                if not problem:
+                    claimed.add(invoice.id)
         if problem:
             event._amazon_sp_set_review(*problem)
             batch.counts["events_to_review"] += 1
@@ -330,6 +353,10 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
             prices_include_tax=None if make_invoice else False,
         )
         reasons = [r for r in result.review_reasons if not r.startswith(_NEGATIVE_CREDIT_NOTE)]
+        if (normalized.transaction_status or "").upper() == "DEFERRED":
+            reasons.append(
+                self.env._("Deferred by Amazon: this sale is booked when Amazon releases it.")
+            )
         if result.unmapped:
             unmapped = {t.lower() for t in result.unmapped}
             event.line_ids.filtered(lambda ln: ln.amount_type.lower() in unmapped).write(

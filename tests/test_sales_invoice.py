@@ -280,6 +280,14 @@ class TestSalesInvoice(AmazonSpTestMixin, AccountTestInvoicingCommon):
         self.assertIn("Fee/NewAmazonFee (-1.00)", event.review_message)
         self.assertFalse(event.move_ids)
 
+    def test_a_deferred_sale_waits_until_amazon_releases_it(self):
+        (sale,) = self._sales("us", "2024")
+        event = self._stage([replace(sale, transaction_status="DEFERRED")])
+        self._service()._book_invoices(event)
+        self.assertEqual(event.state, "to_review")
+        self.assertIn("Deferred by Amazon", event.review_message)
+        self.assertFalse(event.move_ids)
+
     # ------------------------------------------------------------------------------------------
     # Already invoiced in Odoo
     # ------------------------------------------------------------------------------------------
@@ -307,6 +315,19 @@ class TestSalesInvoice(AmazonSpTestMixin, AccountTestInvoicingCommon):
         self._service()._book_invoiced(event)
         self.assertSettled(event, by_order, event.move_ids)
         self.assertEqual(by_ref.amount_residual, 30.0)
+
+    def test_one_invoice_is_settled_by_one_sale_only(self):
+        invoice = self._hand_invoice(30.0, ref=US_ORDER)
+        (sale,) = self._sales("us", "2024")
+        twice = [sale, replace(sale, key="txn:AGAIN", fingerprint="again")]
+        events = self._stage(twice)
+        self._service()._book_invoiced(events)
+        self.assertEqual(sorted(events.mapped("state")), ["posted", "to_review"])
+        waiting = events.filtered(lambda ev: ev.state == "to_review")
+        self.assertIn(f"{invoice.name} of Amazon order {US_ORDER}", waiting.review_message)
+        self.assertFalse(waiting.move_ids)
+        posted = events - waiting
+        self.assertSettled(posted, invoice, posted.move_ids)
 
     def test_an_order_without_invoice_waits_naming_it(self):
         event = self._stage(self._sales("us"))
