@@ -193,6 +193,11 @@ class AmazonSpEvent(models.Model):
         altered = events._amazon_sp_flag_altered()
         counts["events_to_review"] += len(altered)
         events -= altered
+        sales = events.filtered(lambda ev: ev.event_type == "sale")
+        if sales:  # per the marketplace's sales policy (summary: when the settlement closes)
+            for key, value in self.env["amazon.sp.service.sales"]._book_events(sales, run).items():
+                counts[key] = counts.get(key, 0) + value
+            events -= sales
         for company in events.company_id:
             company_events = events.filtered(lambda ev, c=company: ev.company_id == c)
             company._amazon_sp_ensure_setup()
@@ -240,6 +245,16 @@ class AmazonSpEvent(models.Model):
             moves = event.move_ids.filtered(lambda m: m.state == "posted")
             if not moves:
                 result[event.id] = None
+                continue
+            if event.event_type == "sale" and len(moves.amazon_event_ids) > 1:
+                # A summary entry of many sales: each sale moved its own net, the entry's
+                # difference to the sum of its sales (if changed by hand) is shown on each.
+                lines = moves.line_ids.filtered(lambda line, c=clearing: line.account_id in c)
+                gap = sum(lines.mapped("amount_currency")) - sum(
+                    moves.amazon_event_ids.mapped("amount_total")
+                )
+                own = event.currency_id.round(event.amount_total + gap)
+                result[event.id] = Decimal(str(own))
                 continue
             lines = moves.line_ids.filtered(lambda line, c=clearing: line.account_id in c)
             amount = event.currency_id.round(sum(lines.mapped("amount_currency")))

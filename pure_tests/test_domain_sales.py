@@ -91,8 +91,8 @@ def test_r10_real_shipment_is_read_to_the_cent():
     assert event.fingerprint == sale_fingerprint(
         "931-0852306-5138236", event.posted_date, D("294.46")
     )
-    # The import still skips it: nothing the import does today changes.
-    assert normalize_transactions(data["data"]) == ([], [])
+    # The import stages it: normalize_transactions gives the same sale.
+    assert normalize_transactions(data["data"]) == ([event], [])
 
 
 def test_model_examples_of_2024_shipments():
@@ -158,8 +158,9 @@ def test_v0_sale_is_read_from_its_sale_lists():
         ("Promotion/PromotionMetaDataDefinitionValue", D("-5.0")),
     ]
     assert {(ln.sku, ln.quantity) for ln in event.lines} == {("MUG-01", D(2))}
-    # The import still skips it.
-    assert normalize_v0_events(fixture()["us"]["v0"]) == ([], [])
+    # The import stages it: normalize_v0_events gives the same sale (without the group id
+    # only when the page was not listed by group).
+    assert normalize_v0_events(fixture()["us"]["v0"], group_id="GRP-US-1") == ([event], [])
 
 
 @pytest.mark.parametrize("market", ["us", "de"])
@@ -189,6 +190,23 @@ def test_settle_events_are_sales_with_their_own_family():
     (sale,), _ = read_v0_sales(page)
     # Not known to repeat a ShipmentEventList sale: never taken for one.
     assert events[0].fingerprint != sale.fingerprint and events[0].key != sale.key
+
+
+def test_the_import_stages_both_sales_lists_beside_the_other_events():
+    """normalize_v0_events (the import's reader) gives the sales of both lists, each as
+    domain.sales reads it, after the page's other events; a sale that cannot be read is a
+    failure naming it, the others are still read."""
+    page = copy.deepcopy(fixture()["us"]["v0"]["FinancialEvents"])
+    (sale,) = page["ShipmentEventList"]
+    broken = copy.deepcopy(sale)
+    del broken["PostedDate"]
+    page["ShipmentSettleEventList"] = [copy.deepcopy(sale), broken]
+    events, failures = normalize_v0_events(page, group_id="GRP-US-1")
+    expected, expected_failures = read_v0_sales(page, group_id="GRP-US-1")
+    assert [ev.source for ev in events] == ["ShipmentEventList", "ShipmentSettleEventList"]
+    assert events == expected and len(failures) == len(expected_failures) == 1
+    assert failures[0].source == "ShipmentSettleEventList"
+    assert sum(ev.total for ev in events) == 2 * events[0].total == D("38.8")
 
 
 def test_two_equal_sales_on_a_page_are_numbered_apart():

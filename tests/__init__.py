@@ -22,4 +22,5 @@ from . import test_integrity_pull
 from . import test_integrity_settlement
 from . import test_integrity_dates
 from . import test_i18n
+from . import test_sales_summary
 from . import test_sales_invoice
