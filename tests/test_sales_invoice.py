@@ -215,6 +215,19 @@ class TestSalesInvoice(AmazonSpTestMixin, AccountTestInvoicingCommon):
         self._service()._reconcile_sales(event)
         self.assertSettled(event, invoice, entry)
 
+    def test_the_import_books_each_sale_per_its_marketplaces_policy(self):
+        self.marketplace_us.sales_policy = "invoiced"
+        self.marketplace_de.sales_policy = "invoice"
+        found = self._hand_invoice(30.0, amazon_order_id=US_ORDER)
+        events = self._stage(self._sales("us") + self._sales("de", "2024"))
+        counts = events._amazon_sp_process()
+        self.assertEqual(counts["events_posted"], 2)
+        us = events.filtered(lambda ev: ev.amazon_order_id == US_ORDER)
+        self.assertSettled(us, found, us.move_ids)
+        de = events - us
+        self.assertSettled(de, *self._moves(de))
+        self.assertEqual(self._moves(de)[0].amount_total, 30.0)
+
     def test_a_later_refund_reverses_the_invoice(self):
         event = self._stage(self._sales("us"))
         self._service()._book_invoices(event)
