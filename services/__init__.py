@@ -14,3 +14,5 @@ from . import connection
 from . import anomalies
 from . import anomalies_export
 from . import returns
+from . import sales_invoice
+from . import sales_invoiced
