@@ -312,6 +312,9 @@ class AmazonSpEvent(models.Model):
             )
             for event in checked:
                 event.message_post(body=self.env._("Documents posted after review."))
+            sales = checked.filtered(lambda ev: ev.event_type == "sale")
+            if sales:  # an invoice-policy sale: its receivable is settled once posted
+                self.env["amazon.sp.service.sales.invoice"]._reconcile_sales(sales)
         if to_plan:
             to_plan.with_context(amazon_sp_skip_threshold=True)._amazon_sp_process()
         if kept and not reason:

@@ -59,17 +59,15 @@ class AmazonSpServiceSales(models.AbstractModel):
             posted = summary.filtered(lambda ev: ev.state == "posted")
             if booked and posted:
                 counts["events_posted"] = len(posted)
-        if by_policy.get("invoice"):
-            counts = self.env["amazon.sp.service.sales.invoice"]._book_invoices(
-                by_policy["invoice"], run
-            )
-        if by_policy.get("invoiced"):
-            more = self.env["amazon.sp.service.sales.invoice"]._book_invoiced(
-                by_policy["invoiced"], run
-            )
-            for key, value in (more or {}).items():
-                counts[key] = counts.get(key, 0) + value
-        return counts or {}
+        Invoices = self.env["amazon.sp.service.sales.invoice"]
+        for policy, book in (
+            ("invoice", Invoices._book_invoices),
+            ("invoiced", Invoices._book_invoiced),
+        ):
+            if by_policy.get(policy):
+                for key, value in (book(by_policy[policy], run) or {}).items():
+                    counts[key] = counts.get(key, 0) + value
+        return counts
 
     def _policy(self, event):
         marketplace = event.marketplace_id.with_company(event.company_id)

@@ -10,6 +10,7 @@ from ..domain.fee_tax import fee_tax_bases
 from ..domain.plan import PlanResult
 from ..domain.plan_rules import AmountTypeRule
 from ..domain.plan_sales import sale_rules
+from .common import taxes_of_vals
 from .documents import COUNTERS, DocumentBatch
 
 _logger = logging.getLogger(__name__)
@@ -209,19 +210,7 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
         Documents._read_events(events, batch)
         Documents._prefetch(events, batch)
         found = {} if make_invoice else self._find_invoices(events, batch)
-        invoice_vals, invoice_owners = [], []
-        planned, claimed = [], set()  # (event, fee document, sale); invoices settled
-        for event in events:
-            if event.id not in batch.normalized:
-                continue
-            planned_sale = self._plan_sale(event, batch, make_invoice, found, claimed)
-            if planned_sale is None:
-                continue
-            fees, sale, vals = planned_sale
-            if vals:
-                invoice_vals.append(vals)
-                invoice_owners.append(event)
-            planned.append((event, fees, sale))
+        invoice_vals, invoice_owners, planned = self._plan_sales(events, batch, make_invoice, found)
         created = self._create(invoice_vals, invoice_owners, batch)
         made = dict(zip(invoice_owners, created, strict=True))
         entry_vals, entry_owners, invoices = [], [], {}
@@ -241,7 +230,13 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
                     continue
                 invoices[event] = invoice
             receivable = self._receivable(invoice, sale) if invoice else None
-            entry_vals.append(self._prepare_settle_entry_vals(event, fees, receivable, batch))
+            vals = self._prepare_settle_entry_vals(event, fees, receivable, batch)
+            if not self._set_fiscal_position(event, vals, batch):
+                invoices.pop(event, None)
+                if make_invoice and made.get(event):
+                    made[event].with_context(force_delete=True).unlink()
+                continue
+            entry_vals.append(vals)
             entry_owners.append(event)
         entries = self._create(entry_vals, entry_owners, batch)
         moves, owners = [], []
@@ -463,6 +458,39 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
     # ------------------------------------------------------------------------------------------
     # Creating and reconciling
     # ------------------------------------------------------------------------------------------
+
+    def _plan_sales(self, events, batch, make_invoice, found):
+        """(invoice values, their events, [(event, fee document, sale)]) of the readable sales
+        of ``events``; the others went to review or error."""
+        invoice_vals, invoice_owners = [], []
+        planned, claimed = [], set()  # (event, fee document, sale); invoices settled
+        for event in events:
+            if event.id not in batch.normalized:
+                continue
+            planned_sale = self._plan_sale(event, batch, make_invoice, found, claimed)
+            if planned_sale is None:
+                continue
+            fees, sale, vals = planned_sale
+            if vals and not self._set_fiscal_position(event, vals, batch):
+                continue
+            if vals:
+                invoice_vals.append(vals)
+                invoice_owners.append(event)
+            planned.append((event, fees, sale))
+        return invoice_vals, invoice_owners, planned
+
+    def _set_fiscal_position(self, event, vals, batch):
+        """Another country's taxes post only under the company's VAT number there: set its
+        fiscal position on ``vals``. False (the event to review) when there is none."""
+        position, problem = batch.company._amazon_sp_tax_fiscal_position(
+            taxes_of_vals(self.env, [vals]), cache=batch.settings
+        )
+        if problem:
+            event._amazon_sp_set_review("tax", problem)
+            batch.counts["events_to_review"] += 1
+            return False
+        vals["fiscal_position_id"] = position.id or False
+        return True
 
     def _create(self, vals_list, owners, batch):
         """One create for the batch; when it fails, event by event (a failing event in
