@@ -235,3 +235,42 @@ def test_whole_dataset_holds_the_story_only():
     assert {ev.marketplace for ev in dataset.events} == {"US", "DE"}
     closed = [g for g in dataset.groups if g.is_closed(NOW) and dataset.group_events(g)]
     assert len(closed) == 4
+
+
+# -- against Amazon's models and the real samples ----------------------------------------------
+
+
+def test_the_story_uses_the_models_names_and_the_real_samples_shapes(story):
+    from test_emulator_real_shapes import _check, _model, report_file, sample, shape, wire
+
+    dataset, whole = story
+    v0_model = _model("financesV0.json")["definitions"]
+    events = wire(to_v0_financial_events(dataset.events))
+    _check(events, v0_model["FinancialEvents"], v0_model, "FinancialEvents")
+    # A03 (Amazon's sandbox example) is the one ProductAdsPaymentEvent published: same keys
+    a03 = sample("A03")["payload"]["FinancialEvents"]["ProductAdsPaymentEventList"][0]
+    for ads in events["ProductAdsPaymentEventList"]:
+        assert set(ads) == set(a03) and shape(ads) == shape(a03)
+    g03 = sample("G03")[0]
+    for group in whole.groups:
+        rendered = wire(to_v0_group(group, dataset.group_total(group), NOW))
+        _check(rendered, v0_model["FinancialEventGroup"], v0_model, group.group_id)
+        assert set(rendered) == set(g03) and shape(rendered) == shape(g03)
+    model = _model("finances_2024-06-19.json")["definitions"]
+    for event in dataset.events:
+        for moment in (event.posted, NOW):
+            _check(wire(to_transaction(event, moment)), model["Transaction"], model, event.event_id)
+    # the advertising rows of the real CA settlements (S02, derived from a real V1 file)
+    _header, real = report_file("derived/S02_CA_v2_converted_from_real_v1_50044020356.txt")
+    real_ads = {
+        (r["transaction-type"], r["amount-type"], r["amount-description"])
+        for r in real
+        if r.get("amount-type") == "Cost of Advertising"
+    }
+    _summary, rows = _report(dataset, whole.eur)
+    ours = {
+        (r["transaction-type"], r["amount-type"], r["amount-description"])
+        for r in rows
+        if r["amount-type"] == "Cost of Advertising"
+    }
+    assert ours == real_ads
