@@ -19,12 +19,12 @@ EVENT_TYPES = (
     "service_fee",
     "retrocharge",
     "other",
+    "sale",
 )
 # Event types that concern a customer order: they become a credit note (plus a fee entry).
 ORDER_EVENT_TYPES = ("refund", "guarantee_claim", "chargeback")
 # A sale (v0 ShipmentEventList / ShipmentSettleEventList, 2024-06-19 Shipment), read by
-# domain.sales and summarised by domain.plan_sales (doc/sales.md). Kept out of EVENT_TYPES until
-# the import stages sales (issue 10).
+# domain.sales and summarised by domain.plan_sales (doc/sales.md).
 SALE_EVENT_TYPE = "sale"
 # A sale read from a settlement report's rows rather than from a Finances API.
 SOURCE_REPORT = "settlement-report"

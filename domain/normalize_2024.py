@@ -11,7 +11,13 @@ from decimal import Decimal
 
 from .identity import _number_duplicates, digest_key, fingerprint
 from .lines import _as_list, _Lines, _text
-from .model import SOURCE_2024, NormalizationError, NormalizedEvent, RawFailure
+from .model import (
+    SALE_EVENT_TYPE,
+    SOURCE_2024,
+    NormalizationError,
+    NormalizedEvent,
+    RawFailure,
+)
 from .values import _DATA_ERRORS, _message, parse_date, parse_quantity, raw_sha256
 from .vocabulary import (
     BREAKDOWN_WRAPPERS,
@@ -139,7 +145,7 @@ def _related(transaction, name):
 
 
 def transaction_event_type(transaction_type, description):
-    """2024-06-19 transactionType (+ description for Refund) → event type; None = skip."""
+    """2024-06-19 transactionType (+ description for Refund) → event type."""
     key = name_key(transaction_type)
     if key not in TRANSACTION_TYPES:
         return "other"
@@ -225,8 +231,11 @@ def _transaction(raw):
         raise NormalizationError("transaction without transactionType")
     description = _text(raw.get("description"))
     event_type = transaction_event_type(transaction_type, description)
-    if event_type is None:
-        return None
+    if event_type == SALE_EVENT_TYPE:
+        # domain.sales reads through this module's line readers: imported here, not at the top.
+        from .sales import sale_transaction
+
+        return sale_transaction(raw)
     posted = parse_date(raw.get("postedDate"), "postedDate")
     lines = _Lines()
     total = lines.money(raw.get("totalAmount"), "totalAmount")
@@ -279,8 +288,8 @@ def transaction_event(raw, event_type, posted, currency, total, lines, event_fin
 
 
 def transaction_lines(raw):
-    """The lines a transaction's breakdowns give, whatever its type (sales included): for
-    inspecting a transaction the import skips. Raises :class:`NormalizationError`."""
+    """The lines a transaction's breakdowns give, whatever its type (a sale's are read with
+    it). Raises :class:`NormalizationError`."""
     transaction_type = _text(raw.get("transactionType")) or ""
     lines = _Lines()
     total = lines.money(raw.get("totalAmount"), "totalAmount")
@@ -292,13 +301,13 @@ def transaction_lines(raw):
 def normalize_transactions(transactions):
     """Finances 2024-06-19 transactions → (events, failures).
 
-    ``Shipment`` transactions (sales) are skipped on purpose until sales are imported; an
-    unknown ``transactionType`` becomes an ``"other"`` event. The breakdown leaves come from the
-    items when they add up to ``totalAmount``, else from the transaction-level breakdowns when
-    those do; otherwise the transaction fails, naming the amounts.
+    ``Shipment`` transactions (:data:`SALES_TRANSACTION_TYPES`) become ``"sale"`` events, read
+    by ``domain.sales``; an unknown ``transactionType`` becomes an ``"other"`` event. The
+    breakdown leaves come from the items when they add up to ``totalAmount``, else from the
+    transaction-level breakdowns when those do; otherwise the transaction fails, naming the
+    amounts.
     """
     events, failures = [], []
-    skipped = {}
     for raw in transactions or []:
         if not isinstance(raw, dict):
             failures.append(RawFailure("transactions", raw, "transaction is not an object"))
@@ -310,12 +319,7 @@ def normalize_transactions(transactions):
             _logger.info("Unreadable transaction %s: %s", raw.get("transactionId"), exc)
             failures.append(RawFailure(source, raw, _message(exc)))
             continue
-        if event is None:
-            skipped[source] = skipped.get(source, 0) + 1
-        else:
-            events.append(event)
-    for source, count in skipped.items():
-        _logger.debug("Skipped %s %s transaction(s): sales are not imported", count, source)
+        events.append(event)
     # The same transactionId twice is the same transaction; distinct ones are numbered apart.
     events = _number_duplicates(events, lambda ev: ev.transaction_id or id(ev))
     return events, failures

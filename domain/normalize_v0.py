@@ -363,8 +363,6 @@ def _v0_reader(list_name):
         return _v0_service_fee_event, "service_fee"
     if list_name == V0_RETROCHARGE_LIST:
         return _v0_retrocharge_event, "retrocharge"
-    if list_name in V0_SALES_LISTS:
-        return None, None
     if list_name in V0_OTHER_LISTS:
         return _v0_listed_event, "other"
     return _v0_unknown_event, "other"
@@ -432,10 +430,11 @@ def normalize_v0_events(
     (v0 ``ServiceFeeEvent``, some ``AdjustmentEvent``, lists without a date field); their key and
     fingerprint do not include that date.
 
-    The sales lists (:data:`V0_SALES_LISTS`) are skipped on purpose until sales are imported;
-    every other list of financesV0.json becomes ``"other"`` events (:data:`V0_OTHER_LISTS`),
-    and lists of an unknown name too when their total can be determined, else failures. A
-    service fee event without ``FeeList`` carries no money and gives no event.
+    The sales lists (:data:`V0_SALES_LISTS`) become ``"sale"`` events, read by
+    ``domain.sales.read_v0_sales`` after the other lists (its failures are added); every other
+    list of financesV0.json becomes ``"other"`` events (:data:`V0_OTHER_LISTS`), and lists of an
+    unknown name too when their total can be determined, else failures. A service fee event
+    without ``FeeList`` carries no money and gives no event.
     """
     pages = financial_events if isinstance(financial_events, list) else [financial_events]
     if posted_date_fallback is not None and posted_date_fallback.tzinfo is None:
@@ -455,11 +454,9 @@ def normalize_v0_events(
             failures.append(RawFailure("FinancialEvents", page, "FinancialEvents is not an object"))
             continue
         for list_name, raw_list in page.items():
+            if list_name in V0_SALES_LISTS:
+                continue  # read by domain.sales below
             reader, event_type = _v0_reader(list_name)
-            if reader is None:
-                if raw_list:
-                    _logger.debug("Skipped %s: sales are not imported", list_name)
-                continue
             if raw_list is None:
                 continue
             if not isinstance(raw_list, list):
@@ -488,4 +485,8 @@ def normalize_v0_events(
                 events.append(event)
     # Every v0 event is distinct in Amazon: number all repeats.
     events = _number_duplicates(events, lambda ev: identities[id(ev)])
-    return events, failures
+    # domain.sales reads through this module's item readers: imported here, not at the top.
+    from .sales import read_v0_sales
+
+    sales, sale_failures = read_v0_sales(pages, marketplace_resolver, group_id=group_id)
+    return events + sales, failures + sale_failures

@@ -37,6 +37,8 @@ ACCOUNT_REFS = (
     "restocking",
     # Sponsored-products advertising, deal and coupon fees: marketing, not marketplace fees.
     "advertising",
+    # Sales income of the summary policy (domain.plan_sales.sale_rules).
+    "sales",
 )
 
 # A seller-owed tax type → the amount type whose credit-note line carries it (same item).

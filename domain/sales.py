@@ -10,8 +10,8 @@ Three sources give the same event (``doc/sales.md``):
 - :func:`report_sales`: the ``Order`` rows of a settlement report (``domain.settlement_report``),
   one sale per order and posted date.
 
-The import does not call them yet: ``normalize_v0_events`` and ``normalize_transactions`` still
-skip sales by name, and each reader here reads sales only (the others are those readers' job).
+``normalize_v0_events`` and ``normalize_transactions`` call the first two (the import stages
+sales like any event); each reader here reads sales only (the others are those readers' job).
 
 Identity follows the other events: the key is ``txn:<transactionId>`` (2024-06-19) or a digest of
 the content (v0, report); the fingerprint is the rule of order events (family, order id, posted
@@ -224,7 +224,8 @@ def is_sale_transaction(raw):
     return bool(kind) and name_key(kind) in _SALE_TRANSACTION_KEYS
 
 
-def _sale_transaction(raw):
+def sale_transaction(raw):
+    """One 2024-06-19 sale transaction → its ``sale`` event (raises on unreadable data)."""
     posted = parse_date(raw.get("postedDate"), "postedDate")
     money = _Lines()
     total = money.money(raw.get("totalAmount"), "totalAmount")
@@ -255,7 +256,7 @@ def read_sale_transactions(transactions):
         if not is_sale_transaction(raw):
             continue
         try:
-            events.append(_sale_transaction(raw))
+            events.append(sale_transaction(raw))
         except _DATA_ERRORS as exc:
             _logger.info("Unreadable sale %s: %s", raw.get("transactionId"), exc)
             failures.append(RawFailure(_text(raw.get("transactionType")), raw, _message(exc)))

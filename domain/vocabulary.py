@@ -278,10 +278,10 @@ V0_SHIPMENT_LISTS = {
 V0_ADJUSTMENT_LIST = "AdjustmentEventList"
 V0_SERVICE_FEE_LIST = "ServiceFeeEventList"
 V0_RETROCHARGE_LIST = "RetrochargeEventList"
-# Sales: skipped on purpose until sales are imported (issue 10), by name, in both APIs.
+# Sales, in both APIs: "sale" events read by domain.sales (doc/sales.md).
 V0_SALES_LISTS = ("ShipmentEventList", "ShipmentSettleEventList")
 SALES_TRANSACTION_TYPES = ("Shipment",)
-# Kept for callers of the former name: the lists the v0 reader skips.
+# Kept for callers of the former name: the lists the v0 reader leaves to domain.sales.
 V0_IGNORED_LISTS = frozenset(V0_SALES_LISTS)
 
 
@@ -475,9 +475,9 @@ V0_OTHER_LISTS["AffordabilityExpenseReversalEventList"] = V0_OTHER_LISTS[
     "AffordabilityExpenseEventList"
 ]._replace(category="AffordabilityExpenseReversal")
 
-# 2024-06-19 transactionType (lower case, no spaces) → event type. None = skipped (sales).
+# 2024-06-19 transactionType (lower case, no spaces) → event type ("sale": read by domain.sales).
 TRANSACTION_TYPES = {
-    "shipment": None,
+    "shipment": "sale",
     "refund": "refund",
     "guaranteeclaim": "guarantee_claim",
     "chargeback": "chargeback",

@@ -17,6 +17,7 @@ EVENT_TYPE_SELECTION = [
     ("service_fee", "Service Fee"),
     ("retrocharge", "Retrocharge"),
     ("other", "Other"),
+    ("sale", "Sale"),
 ]
 STATE_SELECTION = [
     ("new", "New"),
@@ -192,6 +193,11 @@ class AmazonSpEvent(models.Model):
         altered = events._amazon_sp_flag_altered()
         counts["events_to_review"] += len(altered)
         events -= altered
+        sales = events.filtered(lambda ev: ev.event_type == "sale")
+        if sales:  # per the marketplace's sales policy (summary: when the settlement closes)
+            for key, value in self.env["amazon.sp.service.sales"]._book_events(sales, run).items():
+                counts[key] = counts.get(key, 0) + value
+            events -= sales
         for company in events.company_id:
             company_events = events.filtered(lambda ev, c=company: ev.company_id == c)
             company._amazon_sp_ensure_setup()
@@ -239,6 +245,10 @@ class AmazonSpEvent(models.Model):
             moves = event.move_ids.filtered(lambda m: m.state == "posted")
             if not moves:
                 result[event.id] = None
+                continue
+            if event.event_type == "sale" and len(moves.amazon_event_ids) > 1:
+                # A summary entry of many sales moved each sale's net amount (checked whole).
+                result[event.id] = Decimal(str(event.currency_id.round(event.amount_total)))
                 continue
             lines = moves.line_ids.filtered(lambda line, c=clearing: line.account_id in c)
             amount = event.currency_id.round(sum(lines.mapped("amount_currency")))

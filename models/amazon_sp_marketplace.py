@@ -95,6 +95,23 @@ class AmazonSpMarketplace(models.Model):
         "tax and Amazon's VAT as input VAT (the event waits for review when the tax on the fee "
         "differs from Amazon's by more than a cent). Empty: the VAT is part of the fee.",
     )
+    sales_policy = fields.Selection(
+        [
+            ("summary", "Summary entry per day"),
+            ("invoice", "One invoice per order"),
+            ("invoiced", "Already invoiced in Odoo"),
+        ],
+        string="Sales",
+        company_dependent=True,
+        default="summary",
+        help="How this marketplace's sales are booked. Summary entry per day: when Amazon closes "
+        "a settlement, one journal entry per day of it in the Amazon journal: sales, shipping, "
+        "gift wrap and promotions on income accounts, the VAT you owe as tax lines of your "
+        "sale taxes, Amazon's fees on fee accounts, against the Amazon clearing account. One "
+        "invoice per order: a customer invoice for each order (needed where each sale must be "
+        "invoiced in Odoo). Already invoiced in Odoo: the order's invoice made in Odoo (same "
+        "Amazon order reference) is paid from the Amazon clearing account. Empty: summary.",
+    )
     amazon_sp_payout_journal_id = fields.Many2one(
         "account.journal",
         string="Payout Journal",
@@ -131,6 +148,7 @@ class AmazonSpMarketplace(models.Model):
                 if self and self.amazon_sp_seller_tax == "tax"
                 else self.env["account.tax"]
             ),
+            "sales_policy": (self.sales_policy or "summary") if self else "summary",
             "fee_tax": (
                 self.amazon_sp_fee_tax_id
                 if self and self.amazon_sp_seller_tax != "none"

@@ -9,6 +9,7 @@ _logger = logging.getLogger(__name__)
 AMAZON_ACCOUNT_DEFAULTS = {
     "clearing": ("AMZCLR", "Amazon clearing", "asset_receivable", True),
     "refund_income": ("AMZRET", "Sales returns (Amazon)", "income", False),
+    "sales": ("AMZSAL", "Sales (Amazon)", "income", False),
     "shipping": ("AMZSHP", "Shipping income (Amazon)", "income", False),
     "giftwrap": ("AMZGFT", "Gift wrap income (Amazon)", "income", False),
     "promotion": ("AMZPRO", "Promotions (Amazon)", "income", False),

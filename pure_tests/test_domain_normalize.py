@@ -52,8 +52,9 @@ def line_set(event):
 def test_v0_us_refund_worked_example_lines():
     events, failures = v0("us_mf_refund.json")
     assert failures == []
-    assert len(events) == 1, "the sale (ShipmentEventList) is ignored"
-    event = events[0]
+    refunds = [e for e in events if e.event_type == "refund"]
+    assert len(events) == 2 and len(refunds) == 1, "a refund and its sale (ShipmentEventList)"
+    event = refunds[0]
     assert event.source_api == "v0"
     assert event.source == "RefundEventList"
     assert event.event_type == "refund"
@@ -81,10 +82,32 @@ def test_v0_us_refund_worked_example_lines():
     assert len(event.fingerprint) == 64
 
 
+def test_the_sale_of_the_worked_example_is_staged_from_both_apis_every_cent():
+    """ShipmentEventList and the 2024-06-19 Shipment are sales now: the same event, same
+    fingerprint, every amount of the sale in its lines."""
+    (old,) = [e for e in v0("us_mf_refund.json")[0] if e.event_type == "sale"]
+    (new,) = [e for e in v2024("us_mf_refund.json")[0] if e.event_type == "sale"]
+    assert (old.source, new.source) == ("ShipmentEventList", "Shipment")
+    assert old.key.startswith("v0:") and new.key == "txn:TXN-EXAMPLE-US-SALE"
+    assert old.fingerprint == new.fingerprint
+    expected = Counter(
+        {
+            ("Charge/Principal", D("20.0"), "WIDGET-BLUE"): 1,
+            ("Charge/Tax", D("1.6"), "WIDGET-BLUE"): 1,
+            ("Fee/Commission", D("-3.0"), "WIDGET-BLUE"): 1,
+        }
+    )
+    for sale in (old, new):
+        assert sale.event_type == "sale" and sale.amazon_order_id == "111-0000001-0000001"
+        assert sale.total == D("18.6") == sum(ln.amount for ln in sale.lines)
+        assert line_set(sale) == expected
+
+
 def test_v0_raw_kept_with_its_sha256():
     page = load("us_mf_refund.json")["v0"]
-    (event,), _ = normalize_v0_events(page)
+    (event, sale), _ = normalize_v0_events(page)
     assert event.raw is page["RefundEventList"][0]
+    assert sale.raw is page["ShipmentEventList"][0]
     expected = json.dumps(event.raw, sort_keys=True, separators=(",", ":"))
     assert event.raw_sha256 == hashlib.sha256(expected.encode()).hexdigest()
 
@@ -107,7 +130,7 @@ def test_v0_marketplace_resolver_and_group_id():
 def test_v0_accepts_the_whole_payload():
     payload = {"NextToken": None, "FinancialEvents": load("us_mf_refund.json")["v0"]}
     events, failures = normalize_v0_events(payload)
-    assert failures == [] and [e.total for e in events] == [D("-19.60")]
+    assert failures == [] and [e.total for e in events] == [D("-19.60"), D("18.6")]
 
 
 def test_v0_uk_two_items_promotion_and_giftwrap_spelling():
@@ -254,7 +277,7 @@ def test_v0_sale_amounts_inside_a_refund_are_rejected_zero_ones_accepted():
         {"ChargeType": "Principal", "ChargeAmount": {"CurrencyCode": "USD", "CurrencyAmount": 5}}
     ]
     events, failures = normalize_v0_events(page)
-    assert events == []
+    assert [e.event_type for e in events] == ["sale"]  # the sale of the page is still read
     assert "unexpected amounts in ItemChargeList" in failures[0].message
 
 
@@ -285,11 +308,11 @@ def test_v0_refund_without_amounts_fails():
 def test_v0_decimals_from_json_parse_float_are_kept_exactly():
     text = json.dumps(load("us_mf_refund.json")["v0"]).replace("-0.15", "-0.150")
     page = json.loads(text, parse_float=Decimal)
-    (event,), _ = normalize_v0_events(page)
+    (event, _sale), _ = normalize_v0_events(page)
     assert ("Charge/ShippingTax", D("-0.150"), "WIDGET-BLUE") in line_set(event)
     assert event.total == D("-19.600")
     assert '"CurrencyAmount":-0.150' in canonical_json(event.raw)
-    (plain,), _ = normalize_v0_events(load("us_mf_refund.json")["v0"])
+    (plain, _sale), _ = normalize_v0_events(load("us_mf_refund.json")["v0"])
     assert plain.fingerprint == event.fingerprint  # -19.600 and -19.60 are the same total
 
 
@@ -301,8 +324,8 @@ def test_v0_decimals_from_json_parse_float_are_kept_exactly():
 def test_2024_us_refund_fields():
     events, failures = v2024("us_mf_refund.json")
     assert failures == []
-    assert len(events) == 1, "the Shipment transaction (sale) is skipped"
-    event = events[0]
+    assert [e.event_type for e in events] == ["sale", "refund"], "the Shipment is a sale"
+    event = events[1]
     assert event.source_api == "2024-06-19"
     assert event.key == "txn:TXN-EXAMPLE-US-REFUND"
     assert event.transaction_id == "TXN-EXAMPLE-US-REFUND"
@@ -334,6 +357,9 @@ def test_same_event_from_both_apis(name):
     new, new_failures = v2024(name)
     assert old_failures == [] and new_failures == []
     assert len(old) == len(new) > 0
+    # v0 reads its sales after the other lists: compare in date order.
+    old = sorted(old, key=lambda e: e.posted_date)
+    new = sorted(new, key=lambda e: e.posted_date)
     for a, b in zip(old, new, strict=True):
         assert a.event_type == b.event_type
         assert a.amazon_order_id == b.amazon_order_id

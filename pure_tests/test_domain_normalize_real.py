@@ -150,18 +150,26 @@ def test_2024_withheld_vat_and_promotion_vat_parts():
     assert ("Promotion/ShippingTaxDiscount", D("0.76")) in promo
 
 
-def test_sales_are_skipped_by_name_yet_readable():
+def test_sales_are_staged_as_sale_events_every_cent():
     data = load()
     events, failures = transactions()
-    assert "TXN-REAL-SALE" not in events
     assert [f.raw["transactionId"] for f in failures] == ["TXN-REAL-NO-SUM"]
-    (sale,) = [t for t in data["transactions"] if t["transactionType"] == "Shipment"]
-    assert [(ln.amount_type, ln.amount) for ln in transaction_lines(sale)] == [
+    sale = events["TXN-REAL-SALE"]
+    assert sale.event_type == "sale" and sale.source == "Shipment"
+    (raw,) = [t for t in data["transactions"] if t["transactionType"] == "Shipment"]
+    assert [(ln.amount_type, ln.amount) for ln in transaction_lines(raw)] == [
         ("Charge/Principal", D("16.0")),
         ("Fee/Commission", D("-2.0")),
     ]
+    assert lines_of(sale) == [("Charge/Principal", D("16.0")), ("Fee/Commission", D("-2.0"))]
+    assert sale.total == D("14.0")
     events, _ = normalize_v0_events(data["v0"], posted_date_fallback=FALLBACK)
-    assert not [e for e in events if e.source in V0_SALES_LISTS]
+    sales = [e for e in events if e.source in V0_SALES_LISTS]
+    listed = [raw for name in V0_SALES_LISTS for raw in data["v0"].get(name) or []]
+    assert len(sales) == len(listed)
+    assert {e.event_type for e in sales} <= {"sale"}
+    for event in sales:
+        assert event.total == sum(ln.amount for ln in event.lines)
     assert V0_SALES_LISTS == ("ShipmentEventList", "ShipmentSettleEventList")
 
 

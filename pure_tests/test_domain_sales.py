@@ -91,8 +91,8 @@ def test_r10_real_shipment_is_read_to_the_cent():
     assert event.fingerprint == sale_fingerprint(
         "931-0852306-5138236", event.posted_date, D("294.46")
     )
-    # The import still skips it: nothing the import does today changes.
-    assert normalize_transactions(data["data"]) == ([], [])
+    # The import stages it: normalize_transactions gives the same sale.
+    assert normalize_transactions(data["data"]) == ([event], [])
 
 
 def test_model_examples_of_2024_shipments():
@@ -158,8 +158,9 @@ def test_v0_sale_is_read_from_its_sale_lists():
         ("Promotion/PromotionMetaDataDefinitionValue", D("-5.0")),
     ]
     assert {(ln.sku, ln.quantity) for ln in event.lines} == {("MUG-01", D(2))}
-    # The import still skips it.
-    assert normalize_v0_events(fixture()["us"]["v0"]) == ([], [])
+    # The import stages it: normalize_v0_events gives the same sale (without the group id
+    # only when the page was not listed by group).
+    assert normalize_v0_events(fixture()["us"]["v0"], group_id="GRP-US-1") == ([event], [])
 
 
 @pytest.mark.parametrize("market", ["us", "de"])

@@ -48,13 +48,15 @@ def test_identical_events_on_two_pages_keep_two_keys():
         second, _ = v0.normalize(copy.deepcopy(page))
         return number_across_pages(first, seen) + number_across_pages(second, seen)
 
-    events = read_window()
+    events = [ev for ev in read_window() if ev.event_type == "refund"]
     assert len(events) == 2
     assert events[0].key != events[1].key
     assert events[1].key == f"{events[0].key}#2"
     assert events[0].fingerprint != events[1].fingerprint
     # Stable: the window read again from its start gives the same keys.
-    assert [ev.key for ev in read_window()] == [ev.key for ev in events]
+    assert [ev.key for ev in read_window() if ev.event_type == "refund"] == [
+        ev.key for ev in events
+    ]
 
 
 def test_repeats_within_a_page_continue_on_the_next():
@@ -71,7 +73,7 @@ def test_repeats_within_a_page_continue_on_the_next():
 
 def test_one_transaction_listed_on_two_pages_stays_one():
     source = get_source("2024-06-19")
-    transactions = fixture("us_mf_refund.json")["transactions"]  # a sale (skipped), a refund
+    transactions = fixture("us_mf_refund.json")["transactions"][1:]  # the refund (not the sale)
     page = {"transactions": transactions}
     seen = {}
     first = number_across_pages(source.normalize(copy.deepcopy(page))[0], seen)
@@ -79,7 +81,7 @@ def test_one_transaction_listed_on_two_pages_stays_one():
     assert first[0].transaction_id
     assert (second[0].key, second[0].fingerprint) == (first[0].key, first[0].fingerprint)
     # Another transaction with the same content is another event.
-    twin = copy.deepcopy(transactions[1])
+    twin = copy.deepcopy(transactions[0])
     twin["transactionId"] = f"{twin['transactionId']}-twin"
     third = number_across_pages(source.normalize({"transactions": [twin]})[0], seen)
     assert third[0].key != first[0].key

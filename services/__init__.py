@@ -2,6 +2,7 @@ from . import importer
 from . import staging
 from . import documents
 from . import posting
+from . import sales
 from . import settlement
 from . import settlement_report
 from . import check

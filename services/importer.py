@@ -554,7 +554,15 @@ class AmazonSpServiceImport(models.AbstractModel):
         book): one that did not is logged and put in error, and no event is fetched twice by
         one call, so the loop always ends."""
         Event = self.env["amazon.sp.event"]
-        domain = [("account_id", "=", account.id), ("state", "=", "new")]
+        # Summary-policy sales stay new until their settlement closes (its check books them):
+        # never fetched here, so the loop never meets them again.
+        domain = [
+            ("account_id", "=", account.id),
+            ("state", "=", "new"),
+            "|",
+            ("event_type", "!=", "sale"),
+            ("marketplace_id.sales_policy", "in", ("invoice", "invoiced")),
+        ]
         seen = []
         done = 0
         while max_batches is None or done < max_batches:

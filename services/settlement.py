@@ -249,6 +249,7 @@ class AmazonSpSettlementService(models.AbstractModel):
         difference; nothing is posted for a group that does not match. One settlement whose
         check fails (in its own savepoint) goes to review naming the failure; the others are
         checked all the same."""
+        self.env["amazon.sp.service.sales"]._book_settlements(settlements)
         for settlement in settlements.filtered(lambda s: s.state != "reconciled"):
             service = self.with_company(settlement.company_id)
             settlement = settlement.with_company(settlement.company_id)

@@ -1,0 +1,418 @@
+import logging
+from collections import defaultdict
+from dataclasses import replace
+from decimal import Decimal
+
+from odoo import Command, models
+from odoo.exceptions import UserError
+
+from ..domain import NormalizationError
+from ..domain.fee_tax import split_by_factors
+from ..domain.plan_sales import plan_sales, sale_rules
+from ..domain.tax import TaxRate
+from .common import company_tz
+
+_logger = logging.getLogger(__name__)
+
+SUMMARY = "summary"
+# Events of a settlement the summary books: sales not yet booked, nor waiting for a user's
+# decision on a change Amazon made (those wait for the user).
+_BOOKABLE_STATES = ("new", "to_review", "error")
+_USER_REASONS = ("changed", "document", "integrity")
+
+
+class AmazonSpServiceSales(models.AbstractModel):
+    """Sales (``sale`` events), per the sales policy of their marketplace
+    (``amazon.sp.marketplace.sales_policy``):
+
+    - *summary* (the default): nothing at import; when Amazon closes the settlement,
+      :meth:`_book_settlements` posts one journal entry per day and currency of its sales
+      (``domain.plan_sales``) in the Amazon journal, against the clearing account;
+    - *invoice* and *invoiced*: ``amazon.sp.service.sales.invoice`` books them at import.
+    """
+
+    _name = "amazon.sp.service.sales"
+    _description = "Amazon Sales"
+
+    # ------------------------------------------------------------------------------------------
+    # Dispatch (the import)
+    # ------------------------------------------------------------------------------------------
+
+    def _book_events(self, events, run=None):
+        """Book the sale ``events`` per their marketplace's sales policy. Summary-policy sales
+        stay ``new`` (their settlement books them once closed). Returns the counters added to
+        ``run`` by the invoice services (empty for summary sales)."""
+        by_policy = defaultdict(lambda: self.env["amazon.sp.event"])
+        for event in events:
+            by_policy[self._policy(event)] |= event
+        counts = {}
+        summary = by_policy.get(SUMMARY)
+        if summary:
+            # A retried or posted summary sale: its settlement books it once closed (now, when
+            # it is).
+            booked = self._book_settlements(summary.settlement_id)
+            posted = summary.filtered(lambda ev: ev.state == "posted")
+            if booked and posted:
+                counts["events_posted"] = len(posted)
+        if by_policy.get("invoice"):
+            counts = self.env["amazon.sp.service.sales.invoice"]._book_invoices(
+                by_policy["invoice"], run
+            )
+        if by_policy.get("invoiced"):
+            more = self.env["amazon.sp.service.sales.invoice"]._book_invoiced(
+                by_policy["invoiced"], run
+            )
+            for key, value in (more or {}).items():
+                counts[key] = counts.get(key, 0) + value
+        return counts or {}
+
+    def _policy(self, event):
+        marketplace = event.marketplace_id.with_company(event.company_id)
+        return (marketplace.sales_policy or SUMMARY) if marketplace else SUMMARY
+
+    # ------------------------------------------------------------------------------------------
+    # The summary: one entry per day of a closed settlement
+    # ------------------------------------------------------------------------------------------
+
+    def _book_settlements(self, settlements):
+        """For each closed settlement, post the summary entries of its summary-policy sales:
+        one entry per (day, currency) in one ``create`` and one ``action_post`` per company.
+        Sales that cannot be placed wait for review with their reasons (nothing of their day
+        is posted). Idempotent: sales already booked are not planned again. Returns the moves
+        posted."""
+        closed = settlements.filtered(
+            lambda s: s.processing_status == "closed" and s.state != "reconciled"
+        )
+        posted = self.env["account.move"]
+        for company in closed.company_id:
+            company_settlements = closed.filtered(lambda s, c=company: s.company_id == c)
+            service = self.with_company(company)
+            try:
+                with self.env.cr.savepoint():
+                    posted |= service._book_company(company_settlements, company)
+            except (UserError, ValueError) as exc:
+                _logger.warning("Amazon sales of company %s not booked: %s", company.id, exc)
+                service._summary_events(company_settlements)._amazon_sp_set_review(
+                    "posting",
+                    self.env._(
+                        "The summary entries of this settlement's sales could not be posted: "
+                        "%(error)s",
+                        error=str(exc),
+                    ),
+                    state="error",
+                )
+        return posted
+
+    def _summary_events(self, settlements):
+        events = settlements.event_ids.filtered(
+            lambda ev: (
+                ev.event_type == "sale"
+                and ev.state in _BOOKABLE_STATES
+                and ev.review_reason not in _USER_REASONS
+                and not ev.move_ids.filtered(lambda m: m.state == "posted")
+            )
+        )
+        return events.filtered(lambda ev: self._policy(ev) == SUMMARY)
+
+    def _book_company(self, settlements, company):
+        company._amazon_sp_ensure_setup()
+        events = self._summary_events(settlements)._amazon_sp_flow()
+        if not events:
+            return self.env["account.move"]
+        vals_list, owners, days = [], [], []
+        for settlement in settlements:
+            settlement_events = events.filtered(lambda ev, s=settlement: ev.settlement_id == s)
+            for marketplace in settlement_events.marketplace_id or [
+                self.env["amazon.sp.marketplace"]
+            ]:
+                group = settlement_events.filtered(lambda ev, m=marketplace: ev.marketplace_id == m)
+                for vals, day_events, day in self._settlement_vals(
+                    settlement, marketplace, group, company
+                ):
+                    vals_list.append(vals)
+                    owners.append(day_events)
+                    days.append(day)
+        if not vals_list:
+            return self.env["account.move"]
+        moves = self.env["account.move"].with_company(company).create(vals_list)
+        moves.action_post()
+        for move, day_events, day in zip(moves, owners, days, strict=True):
+            day_events.write(
+                {
+                    "state": "posted",
+                    "review_reason": False,
+                    "review_message": False,
+                    "processed_by": self.env.user.name,
+                }
+            )
+            if move.date != day:
+                move.message_post(
+                    body=self.env._(
+                        "Amazon's sales of %(day)s fall in a locked period: the entry is dated "
+                        "%(date)s, the first open date.",
+                        day=day,
+                        date=move.date,
+                    )
+                )
+        return moves
+
+    def _settlement_vals(self, settlement, marketplace, events, company):
+        """[(move vals, its events, its day)] of one settlement's sales in one marketplace;
+        the sales of a plan that is not ok go to review (none of them is posted)."""
+        normalized, readable = [], self.env["amazon.sp.event"]
+        for event in events:
+            try:
+                normalized.append(event._amazon_sp_normalized())
+                readable |= event
+            except NormalizationError as exc:
+                event._amazon_sp_set_review(
+                    "stored",
+                    self.env._(
+                        "The stored copy of this Amazon sale cannot be read (%(error)s), so its "
+                        "amounts and date are unknown. Import it again and retry, or ignore it.",
+                        error=str(exc),
+                    ),
+                )
+        if not normalized:
+            return []
+        currency = readable.currency_id[:1]
+        settings = marketplace.with_company(company)._amazon_sp_settings()
+        plan = plan_sales(
+            normalized,
+            self._mapping(company, marketplace),
+            company_tz(self.env, company).zone,
+            taxes=self._taxes(company, settings),
+            currency_decimals=currency.decimal_places if currency else 2,
+            sku_categories=self._sku_categories(normalized, company),
+        )
+        by_key = {event.key: event for event in readable}
+        if not plan.ok:
+            for event in readable:
+                reasons = plan.event_reasons.get(event.key)
+                unmapped = {t.lower() for t in plan.unmapped}
+                unmapped_lines = event.line_ids.filtered(
+                    lambda ln, u=unmapped: ln.amount_type.lower() in u
+                )
+                if unmapped_lines:
+                    unmapped_lines.write({"is_unmapped": True})
+                if not reasons:
+                    reasons = [
+                        self.env._(
+                            "Another sale of this settlement waits for review: the entries of "
+                            "its days are posted together."
+                        )
+                    ]
+                event._amazon_sp_set_review(
+                    "unmapped" if unmapped_lines else "plan",
+                    "\n".join(list(reasons) + list(plan.review_reasons[:1])),
+                )
+            return []
+        result = []
+        for day in plan.days:
+            day_events = self.env["amazon.sp.event"]
+            for key in day.event_keys:
+                day_events |= by_key[key]
+            vals = self._day_vals(settlement, marketplace, day, day_events, company, settings)
+            result.append((vals, day_events, day.date))
+        return result
+
+    # ------------------------------------------------------------------------------------------
+    # What the plan needs from Odoo
+    # ------------------------------------------------------------------------------------------
+
+    def _mapping(self, company, marketplace):
+        """The company's (and marketplace's) rules, with the sale rules on top (principal on the
+        sales account): the refund rules of ``Charge/Principal`` are not a sale's."""
+        mapping = self.env["amazon.sp.amount.mapping"]._amazon_sp_mapping(company, marketplace)
+        rules = {
+            amount_type: replace(rule, account_ref=company._amazon_sp_account(rule.account_ref).id)
+            for amount_type, rule in sale_rules().items()
+        }
+        if mapping.get("Fee/FBATransportationFee"):
+            rules.pop("Fee/FBATransportationFee")
+        return mapping.merged(rules)
+
+    def _taxes(self, company, settings):
+        """The sale taxes Amazon's tax may be charged at (``domain.tax.TaxRate``, key = id)."""
+        taxes = settings["tax"]
+        if not taxes:
+            taxes = self.env["account.tax"].search(
+                [
+                    ("company_id", "=", company.id),
+                    ("type_tax_use", "=", "sale"),
+                    ("amount_type", "=", "percent"),
+                    ("amount", ">", 0),
+                ],
+                order="sequence, id",
+            )
+        return tuple(
+            TaxRate(
+                key=tax.id,
+                rate=Decimal(str(tax.amount)),
+                price_include=tax.price_include,
+                country=tax.country_id.code or None,
+            )
+            for tax in taxes
+        )
+
+    def _sku_categories(self, normalized, company):
+        """SKU → product category id, for the SKUs whose product (internal reference = SKU)
+        has a category with an income account: their principal goes to that account."""
+        skus = {line.sku for event in normalized for line in event.lines if line.sku}
+        if not skus:
+            return {}
+        products = self.env["product.product"].search(
+            [("default_code", "in", list(skus)), ("company_id", "in", (False, company.id))]
+        )
+        return {
+            product.default_code: product.categ_id.id
+            for product in products
+            if product.categ_id.property_account_income_categ_id
+        }
+
+    # ------------------------------------------------------------------------------------------
+    # One day's entry
+    # ------------------------------------------------------------------------------------------
+
+    def _day_vals(self, settlement, marketplace, day, events, company, settings):
+        Currency = self.env["res.currency"].with_context(active_test=False)
+        currency = events.currency_id[:1] or Currency.search([("name", "=", day.currency)])
+        rate = self._rate(currency, company, day.date)
+        quantum = Decimal(1).scaleb(-company.currency_id.decimal_places)
+        Tax = self.env["account.tax"]
+        Category = self.env["product.category"]
+        fee_tax = settings["fee_tax"]
+        partner = company.amazon_sp_partner_id
+        lines, total = [], Decimal(0)
+
+        def add(vals, amount):
+            nonlocal total
+            balance = (amount * rate).quantize(quantum)
+            total += balance
+            lines.append(
+                Command.create(
+                    {
+                        "partner_id": partner.id,
+                        "currency_id": currency.id,
+                        "amount_currency": float(amount),
+                        "balance": float(balance),
+                        "tax_ids": [Command.clear()],
+                        **vals,
+                    }
+                )
+            )
+            return balance
+
+        bases = defaultdict(Decimal)  # (tax id, kind of repartition) → balance of its base
+        for line in day.lines:
+            if line.kind == "income" and line.tax_key:
+                bases[line.tax_key] += (line.amount * rate).quantize(quantum)
+        for line in day.lines:
+            label = line.label or ", ".join(line.amount_types)
+            if line.kind == "income":
+                account = line.account_ref
+                if line.category_ref:
+                    account = (
+                        Category.browse(line.category_ref).property_account_income_categ_id.id
+                        or account
+                    )
+                vals = {"name": label, "account_id": account}
+                if line.tax_key:
+                    tax = Tax.browse(line.tax_key)
+                    reps = self._repartition(tax, line.amount)
+                    vals["tax_ids"] = [Command.set(tax.ids)]
+                    vals["tax_tag_ids"] = [
+                        Command.set(
+                            reps.filtered(lambda r: r.repartition_type == "base").tag_ids.ids
+                        )
+                    ]
+                if line.quantity:
+                    vals["quantity"] = float(line.quantity)
+                add(vals, line.amount)
+            elif line.kind == "tax":
+                tax = Tax.browse(line.tax_key)
+                base = bases.get(line.tax_key, Decimal(0))
+                self._add_tax_lines(add, tax, line.amount, base, label, currency)
+            elif line.kind == "input_tax" and fee_tax:
+                base = sum(
+                    (
+                        other.amount
+                        for other in day.lines
+                        if other.kind == "account" and other.account_ref == line.account_ref
+                    ),
+                    Decimal(0),
+                )
+                self._add_tax_lines(
+                    add, fee_tax, line.amount, (base * rate).quantize(quantum), label, currency
+                )
+            else:  # account, input_tax without a fee tax
+                add({"name": label, "account_id": line.account_ref}, line.amount)
+        clearing_balance = -total
+        lines.append(
+            Command.create(
+                {
+                    "name": self.env._("Amazon clearing"),
+                    "account_id": company.amazon_sp_clearing_account_id.id,
+                    "partner_id": partner.id,
+                    "currency_id": currency.id,
+                    "amount_currency": float(day.clearing_amount),
+                    "balance": float(clearing_balance),
+                    "tax_ids": [Command.clear()],
+                }
+            )
+        )
+        return {
+            "move_type": "entry",
+            "journal_id": company.amazon_sp_journal_id.id,
+            "currency_id": currency.id,
+            "date": day.date,
+            "ref": self.env._(
+                "Amazon sales %(day)s (settlement %(group)s)",
+                day=day.date,
+                group=settlement.group_id,
+            ),
+            "amazon_marketplace_id": marketplace.id or False,
+            "amazon_event_type": "sale",
+            "amazon_event_ids": [Command.set(events.ids)],
+            "line_ids": lines,
+        }
+
+    def _add_tax_lines(self, add, tax, amount, base_balance, label, currency):
+        """Amazon's ``amount`` of ``tax`` as Odoo's own tax lines: one per tax repartition line,
+        with the repartition line, its tags and the base, so the tax report reads it and Odoo
+        does not compute it again."""
+        quantum = Decimal(1).scaleb(-currency.decimal_places)
+        reps = self._repartition(tax, amount).filtered(lambda r: r.repartition_type == "tax")
+        shares = split_by_factors(amount, [Decimal(str(r.factor)) for r in reps], quantum)
+        for rep, share in zip(reps, shares, strict=True):
+            if not share:
+                continue
+            add(
+                {
+                    "name": label,
+                    "account_id": rep._get_aml_target_tax_account().id
+                    or self.env.company._amazon_sp_account("other_income").id,
+                    "display_type": "tax",
+                    "tax_repartition_line_id": rep.id,
+                    "tax_tag_ids": [Command.set(rep.tag_ids.ids)],
+                    "tax_base_amount": float(abs(base_balance)),
+                },
+                share,
+            )
+
+    def _repartition(self, tax, amount):
+        """A sale tax credited (or a purchase tax debited) is an invoice's; the other way round
+        a refund's (as Odoo tags a journal entry's lines)."""
+        invoice = amount < 0 if tax.type_tax_use == "sale" else amount > 0
+        return tax.invoice_repartition_line_ids if invoice else tax.refund_repartition_line_ids
+
+    def _rate(self, currency, company, date):
+        if currency == company.currency_id:
+            return Decimal(1)
+        return Decimal(
+            str(
+                self.env["res.currency"]._get_conversion_rate(
+                    currency, company.currency_id, company, date
+                )
+            )
+        )
