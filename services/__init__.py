@@ -8,3 +8,4 @@ from . import settlement_report
 from . import check
 from . import review
 from . import oauth
+from . import sales_invoice
