@@ -22,6 +22,13 @@ TRANSFERRED_STATUSES = frozenset(
 FAILED_STATUSES = frozenset({"failed", "fail", "unknown"})
 
 
+def is_deferred(transaction_status):
+    """Whether a 2024-06-19 ``transactionStatus`` says Amazon defers the transaction
+    (``DEFERRED``; Amazon writes ``Deferred`` too). ``DEFERRED_RELEASED`` and ``RELEASED`` are
+    released; v0 lists a deferred event only once released (financesV0.json)."""
+    return (transaction_status or "").replace("_", "").strip().upper() == "DEFERRED"
+
+
 class GroupError(ValueError):
     """A financial event group Amazon sent that cannot be read (its raw payload is kept)."""
 
@@ -143,29 +150,64 @@ class OdooFacts:
     waiting_total: Decimal = Decimal(0)  # Amazon's net of the waiting events
     ignored_count: int = 0
     changed_count: int = 0  # changed upstream after posting
+    deferred_count: int = 0  # deferred by Amazon: booked in the group that releases them
+
+
+# Where a beginning balance the group's events do not hold comes from (``carried_kind``):
+CARRIED_FAILED = "failed_transfer"  # the total of an earlier group whose transfer failed
+CARRIED_RESERVE = "reserve"  # a reserve Amazon held at the end of the previous group
+CARRIED_CHARGE = "charge"  # a negative balance (payable to Amazon) charged to the seller
 
 
 @dataclass(frozen=True)
 class GroupCheck:
-    status: str  # "open" | "waiting_transfer" | "transfer_failed" | "match" | "mismatch"
+    """``status``: "open" | "waiting_transfer" | "transfer_failed" | "match" | "mismatch".
+
+    ``carried``: the group's beginning balance when Amazon's total holds it but none of the
+    group's events does (it is booked by the payout, see :func:`check_group`), else 0.
+    ``notes``: plain facts for the chatter (a charge, a carried balance)."""
+
+    status: str
     amazon_total: Decimal | None
     odoo_total: Decimal
     difference: Decimal | None
     reasons: tuple = ()
+    carried: Decimal = Decimal(0)
+    notes: tuple = ()
 
     @property
     def payable(self):
         return self.status == "match"
+
+    @property
+    def charge(self):
+        """A negative total: Amazon charges the seller (card or bank account on file)."""
+        return self.amazon_total is not None and self.amazon_total < 0
+
+
+def carried_kind(beginning_balance, failed_totals=()):
+    """Where a carried beginning balance comes from: the total of an earlier group whose
+    transfer failed (``failed_totals``, the totals of the account's unpaid failed groups in the
+    currency) when it equals one, else a reserve (positive) or a charge (negative)."""
+    if beginning_balance in failed_totals:
+        return CARRIED_FAILED
+    return CARRIED_RESERVE if beginning_balance > 0 else CARRIED_CHARGE
 
 
 def check_group(group, facts, quantum):
     """Compare Amazon's OriginalTotal with Odoo's posted total, to ``quantum`` (the currency's
     smallest unit, e.g. ``Decimal("0.01")``).
 
-    The group's BeginningBalance (a reserve carried over from the previous group) is not part of
-    OriginalTotal's events in Odoo: Amazon reports the hold and the release as ``ReserveEvent``
-    adjustments inside the groups, so the release is already one of this group's events; the
-    balance is shown, never added.
+    OriginalTotal is "the total amount of a disbursement or a charge amount" of a closed group
+    (financesV0.json): the sum of its events. The reserve Amazon holds at the end of a group is
+    one of its events (AdjustmentEvent ``ReserveDebit``, negative), and its release one of the
+    next group's (``ReserveCredit``, positive, equal to that group's BeginningBalance): then the
+    events alone make the total and the beginning balance is shown, not added. When every event
+    of the group is posted and the difference is exactly the BeginningBalance, Amazon's total
+    holds the balance carried in without an event (a reserve released, a failed transfer paid
+    again, a negative balance charged): the group matches with ``carried`` = that balance, which
+    the payout books (doc/accounting-settlements.md). A negative total is a charge of the
+    seller: payable like a payout, in the other direction.
     """
     odoo_total = facts.posted_total.quantize(quantum)
     if not group.closed:
@@ -176,6 +218,20 @@ def check_group(group, facts, quantum):
         )
     amazon_total = group.original_total
     difference = (amazon_total - odoo_total).quantize(quantum)
+    balance = (group.beginning_balance or Decimal(0)).quantize(quantum)
+    carried = Decimal(0)
+    notes = []
+    if (
+        difference
+        and balance
+        and difference == balance
+        and not (facts.waiting_count or facts.changed_count or facts.deferred_count)
+    ):
+        carried, difference = balance, Decimal(0).quantize(quantum)
+        notes.append(
+            f"Amazon's total {amazon_total} {group.currency} includes the beginning balance "
+            f"{balance} carried from an earlier group, which none of this group's events holds"
+        )
     reasons = []
     if difference:
         reasons.append(
@@ -187,14 +243,27 @@ def check_group(group, facts, quantum):
                 f"{facts.waiting_count} event(s) of the group not posted "
                 f"(Amazon's amount {facts.waiting_total.quantize(quantum)})"
             )
+        if facts.deferred_count:
+            reasons.append(f"{facts.deferred_count} event(s) of the group deferred by Amazon")
         if facts.changed_count:
             reasons.append(f"{facts.changed_count} event(s) changed by Amazon after posting")
         if facts.ignored_count:
             reasons.append(f"{facts.ignored_count} event(s) ignored in Odoo")
         rest = difference - facts.waiting_total.quantize(quantum)
         if rest and not facts.changed_count:
-            reasons.append(f"{rest} not explained by Odoo's events: event(s) missing in Odoo?")
+            if balance and rest == balance:
+                reasons.append(
+                    f"{rest} is the group's beginning balance: it is booked once every event "
+                    "of the group is posted"
+                )
+            else:
+                reasons.append(f"{rest} not explained by Odoo's events: event(s) missing in Odoo?")
         return GroupCheck("mismatch", amazon_total, odoo_total, difference, tuple(reasons))
+    if amazon_total < 0:
+        notes.append(
+            f"The group's total is negative: Amazon charges {-amazon_total} {group.currency} "
+            "to the seller's card or bank account on file"
+        )
     if group.transfer_failed:
         return GroupCheck(
             "transfer_failed",
@@ -202,7 +271,11 @@ def check_group(group, facts, quantum):
             odoo_total,
             difference,
             (f"Amazon reports the fund transfer as {group.fund_transfer_status}",),
+            carried,
+            tuple(notes),
         )
     if not group.transferred:
-        return GroupCheck("waiting_transfer", amazon_total, odoo_total, difference)
-    return GroupCheck("match", amazon_total, odoo_total, difference)
+        return GroupCheck(
+            "waiting_transfer", amazon_total, odoo_total, difference, (), carried, tuple(notes)
+        )
+    return GroupCheck("match", amazon_total, odoo_total, difference, (), carried, tuple(notes))

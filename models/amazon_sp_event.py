@@ -21,6 +21,7 @@ EVENT_TYPE_SELECTION = [
 ]
 STATE_SELECTION = [
     ("new", "New"),
+    ("deferred", "Deferred by Amazon"),  # booked when Amazon releases it (issue 10)
     ("to_review", "To Review"),
     ("ready", "Ready"),
     ("posted", "Posted"),

@@ -7,6 +7,7 @@ SETTLEMENT_STATE_SELECTION = [
     ("open", "Open"),  # Amazon still adds events to the group
     ("to_reconcile", "To Reconcile"),  # closed; waits for its funds, its events or its payout
     ("to_review", "To Review"),  # closed, paid, but Odoo's figures differ from Amazon's
+    ("transfer_failed", "Transfer Failed"),  # Amazon's transfer failed: paid by a later group
     ("reconciled", "Reconciled"),  # payout posted, clearing lines reconciled
 ]
 # What a user may write on a settlement outside the import's flows (a note).
@@ -52,6 +53,28 @@ class AmazonSpSettlement(models.Model):
     converted_currency_id = fields.Many2one("res.currency", readonly=True, string="Payout Currency")
     converted_total = fields.Monetary(
         currency_field="converted_currency_id", readonly=True, string="Payout Amount"
+    )
+    carried_balance = fields.Monetary(
+        currency_field="currency_id",
+        readonly=True,
+        help="The beginning balance Amazon's total holds without an event of the group (a "
+        "reserve released, a failed transfer paid again, a balance charged): the payout books it.",
+    )
+    carried_kind = fields.Selection(
+        [
+            ("reserve", "Reserve released"),
+            ("failed_transfer", "Failed transfer paid again"),
+            ("charge", "Balance charged to the seller"),
+        ],
+        string="Carried Balance",
+        readonly=True,
+    )
+    paid_by_id = fields.Many2one(
+        "amazon.sp.settlement",
+        readonly=True,
+        copy=False,
+        string="Paid With",
+        help="The later settlement whose payout paid this one's failed transfer.",
     )
     trace_id = fields.Char(readonly=True)
     account_tail = fields.Char(readonly=True, help="Last digits of the bank account paid.")

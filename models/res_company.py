@@ -21,6 +21,10 @@ AMAZON_ACCOUNT_DEFAULTS = {
     "reimbursement_damage": ("AMZRMD", "Amazon lost/damaged reimbursements", "income_other", False),
     "other_income": ("AMZOIN", "Amazon other income", "income_other", False),
     "reserve": ("AMZRSV", "Amazon reserve", "asset_current", False),
+    "liquidation": ("AMZLIQ", "Amazon liquidation income", "income_other", False),
+    "loan": ("AMZLON", "Amazon loan", "liability_current", False),
+    "withheld_tax": ("AMZWHT", "Tax withheld by Amazon (receivable)", "asset_current", False),
+    "transfers": ("AMZTRF", "Amazon transfers outside payouts", "asset_current", True),
 }
 AMAZON_ACCOUNT_FALLBACK = ("AMZOTH", "Amazon other", "expense", False)
 

@@ -380,5 +380,9 @@ def test_default_rules_cover_the_real_vocabulary():
     assert MAPPING.get("TaxWithheld/LowValueGoodsTax-Principal").role == "withheld_tax"
     assert MAPPING.get("FeeTax/Anything").role == "fee_tax"
     assert "advertising" in ACCOUNT_REFS
-    for left in ("TDSReimbursement/ReimbursedAmount", "DebtRecovery/RecoveryAmount"):
+    # R05's TDS and affordability expense: a withheld-tax receivable and advertising
+    assert MAPPING.get("TDSReimbursement/ReimbursedAmount").account_ref == "withheld_tax"
+    assert MAPPING.get("Fee/AffordabilityExpense").account_ref == "advertising"
+    assert MAPPING.get("DebtRecovery/RecoveryAmount").account_ref == "transfers"
+    for left in ("PayWithAmazon/Tax", "ServiceProviderCredit/TransactionAmount"):
         assert left not in MAPPING, f"{left} is left for the accountant on purpose"

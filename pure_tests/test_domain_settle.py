@@ -5,7 +5,16 @@ from decimal import Decimal
 
 import pytest
 
-from domain.settle import GroupError, OdooFacts, check_group, parse_group
+from domain.settle import (
+    CARRIED_CHARGE,
+    CARRIED_FAILED,
+    CARRIED_RESERVE,
+    GroupError,
+    OdooFacts,
+    carried_kind,
+    check_group,
+    parse_group,
+)
 from emulator.generator import UTC, Dataset, to_v0_group
 
 D = Decimal
@@ -153,3 +162,79 @@ def test_emulator_groups_parse_and_carry_the_reserve_as_beginning_balance():
     assert transfers[released.group_id]["amount"] == D("50.00")
     assert transfers[released.group_id]["trace_id"] == released.trace_id
     assert transfers[held.group_id]["date"] == held.end
+
+
+# ---------------------------------------------------------------------------------------------
+# Reserves, carried balances, charges and failed transfers (doc/accounting-settlements.md)
+# ---------------------------------------------------------------------------------------------
+
+
+def usd_group(group_id, total, balance=None, status="Succeeded"):
+    return parse_group(
+        raw_group(
+            FinancialEventGroupId=group_id,
+            OriginalTotal={"CurrencyCode": "USD", "CurrencyAmount": total},
+            ConvertedTotal=None,
+            FundTransferStatus=status,
+            BeginningBalance=(
+                {"CurrencyCode": "USD", "CurrencyAmount": balance} if balance is not None else None
+            ),
+        )
+    )
+
+
+def test_reserve_over_two_groups_with_the_release_among_the_events():
+    # Group 1: sales 500.00, reserve held (ReserveDebit) -120.00 → total 380.00.
+    first = check_group(usd_group("G1", 380.00), facts("380.00"), CENT)
+    assert first.payable and first.carried == 0 and first.notes == ()
+    # Group 2: its BeginningBalance is the reserve; the release (ReserveCredit +120.00) is one
+    # of its events with sales 200.00: total 320.00, the balance shown, not added.
+    second = check_group(usd_group("G2", 320.00, balance=120.00), facts("320.00"), CENT)
+    assert second.payable and second.carried == 0
+    # Over the two groups: payouts 700.00 = sales 700.00; the reserve nets to zero.
+    assert first.amazon_total + second.amazon_total == D("700.00")
+
+
+def test_reserve_carried_in_amazons_total_without_an_event_is_booked_by_the_payout():
+    # Group 2's events hold only its sales (200.00); Amazon's total holds the 120.00 released.
+    second = check_group(usd_group("G2", 320.00, balance=120.00), facts("200.00"), CENT)
+    assert second.payable and second.carried == D("120.00") and second.difference == 0
+    assert "includes the beginning balance 120.00" in second.notes[0]
+    # Not while an event of the group waits: the difference may be that event.
+    waiting = check_group(
+        usd_group("G2", 320.00, balance=120.00),
+        facts("200.00", waiting_count=1, waiting_total=D("120.00")),
+        CENT,
+    )
+    assert waiting.status == "mismatch" and waiting.carried == 0
+    deferred = check_group(
+        usd_group("G2", 320.00, balance=120.00), facts("200.00", deferred_count=1), CENT
+    )
+    assert deferred.status == "mismatch"
+    text = "\n".join(deferred.reasons)
+    assert "1 event(s) of the group deferred by Amazon" in text
+    assert "120.00 is the group's beginning balance" in text
+
+
+def test_negative_total_is_a_charge_of_the_seller():
+    # CA 50011020300: fees -321.69; Amazon charged the seller's card (the next file's
+    # "Payable to Amazon" -321.69 and "Successful charge" +321.69 cancel out).
+    check = check_group(usd_group("G1", -321.69), facts("-321.69"), CENT)
+    assert check.payable and check.charge
+    assert "Amazon charges 321.69 USD to the seller's card" in check.notes[0]
+    pending = check_group(usd_group("G1", -321.69, status="Pending"), facts("-321.69"), CENT)
+    assert pending.status == "waiting_transfer" and pending.charge
+    following = check_group(usd_group("G2", -62.31, balance=-321.69), facts("-62.31"), CENT)
+    assert following.payable and following.carried == 0
+
+
+def test_failed_transfer_waits_and_the_next_group_carries_it():
+    failed = check_group(usd_group("G1", 250.00, status="Failed"), facts("250.00"), CENT)
+    assert failed.status == "transfer_failed" and not failed.payable
+    assert failed.reasons == ("Amazon reports the fund transfer as Failed",)
+    # Amazon pays it again with the next group: its total holds the failed one's.
+    nxt = check_group(usd_group("G2", 330.00, balance=250.00), facts("80.00"), CENT)
+    assert nxt.payable and nxt.carried == D("250.00")
+    assert carried_kind(D("250.00"), (D("250.00"),)) == CARRIED_FAILED
+    assert carried_kind(D("250.00"), ()) == CARRIED_RESERVE
+    assert carried_kind(D("-321.69"), (D("250.00"),)) == CARRIED_CHARGE

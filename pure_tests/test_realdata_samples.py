@@ -49,7 +49,6 @@ WAITS = {
     "A01": {
         "ChargebackEventList": "Unmapped amount type(s): TaxWithheld/Tax (25.37)",
         "NetworkComminglingTransactionEventList": "NetworkComminglingTransaction/TaxAmount",
-        "TaxWithholdingEventList": "Unmapped amount type(s): TaxWithholding/WithheldAmount",
     },
     "A02": {
         "RetrochargeEventList": "Unmapped amount type(s): TaxWithheld/Tax (25.37)",
@@ -61,12 +60,6 @@ WAITS = {
         "PayWithAmazonEventList": "Unmapped amount type(s): PayWithAmazon/Tax (25.37)",
         "ServiceProviderCreditEventList": "ServiceProviderCredit/TransactionAmount",
         "RentalTransactionEventList": "RentalTransaction/RentalReimbursement",
-    },
-    # India: affordability expenses (and their GST) and TDS are left to the accountant
-    "R05": {
-        "AffordabilityExpenseEventList": "Unmapped amount type(s): Fee/AffordabilityExpense",
-        "AffordabilityExpenseReversalEventList": "Fee/AffordabilityExpense (100.00)",
-        "TDSReimbursementEventList": "TDSReimbursement/ReimbursedAmount (3.98)",
     },
 }
 # Events refused whole, with the reason: the sandbox's placeholder amounts contradict their

@@ -4,6 +4,7 @@ from . import documents
 from . import posting
 from . import sales
 from . import settlement
+from . import settlement_payout
 from . import settlement_report
 from . import check
 from . import review

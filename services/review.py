@@ -183,12 +183,22 @@ class AmazonSpServiceReview(models.AbstractModel):
         previous = {d.key: d for d in review.difference_ids}
         keep = review.difference_ids.browse()
         create = []
+        deferred = self._deferred_events(review)
         for diff in result.differences:
             old = previous.get(diff.key)
+            kind, message = diff.kind, diff.message
+            if diff.odoo_ref and diff.odoo_ref in deferred.ids:
+                kind = "deferred"
+                message = self.env._(
+                    "%(event)s (%(amount)s) is deferred by Amazon: it is booked when Amazon "
+                    "releases it, in the settlement that pays it.",
+                    event=deferred.browse(diff.odoo_ref).name,
+                    amount=diff.amount,
+                )
             vals = {
-                "kind": diff.kind,
+                "kind": kind,
                 "amount": float(diff.amount),
-                "message": diff.message,
+                "message": message,
                 "event_id": diff.odoo_ref or False,
                 "amazon_order_id": diff.order_id or False,
                 "posted_date": to_naive_utc(diff.posted_date),
@@ -233,12 +243,37 @@ class AmazonSpServiceReview(models.AbstractModel):
             }
         )
         review._update_state()
+        if deferred:
+            review.message_post(
+                body=self.env._(
+                    "%(count)s transaction(s) deferred by Amazon at %(date)s, %(amount)s in all: "
+                    "booked when Amazon releases them.",
+                    count=len(deferred),
+                    date=review.date_to or fields.Date.context_today(review),
+                    amount=currency.round(sum(deferred.mapped("amount_total"))),
+                )
+            )
         if gone:
             review.message_post(
                 body=self.env._(
                     "%(count)s difference(s) no longer found: resolved.", count=len(gone)
                 )
             )
+
+    def _deferred_events(self, review):
+        """The account's events Amazon defers at the end of the review's scope (posted before
+        it, not released yet)."""
+        review.ensure_one()
+        domain = [("account_id", "=", review.account_id.id), ("state", "=", "deferred")]
+        if review.scope == "settlement":
+            domain.append(("settlement_id", "=", review.settlement_id.id))
+        else:
+            _start, end = self._utc_bounds(review)
+            domain += [
+                ("marketplace_id", "=", review.marketplace_id.id),
+                ("posted_date", "<", end.replace(tzinfo=None)),
+            ]
+        return self.env["amazon.sp.event"].search(domain)
 
     # ------------------------------------------------------------------------------------------
     # Actions on the differences

@@ -1,16 +1,14 @@
 import json
 import logging
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytz
-
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 
 from ..domain import settle
 from ..domain.sources import get_source
 from ..spapi.exceptions import SpApiError
-from .common import company_tz, to_decimal, to_naive_utc
+from .common import to_decimal, to_naive_utc
 
 _logger = logging.getLogger(__name__)
 
@@ -19,14 +17,13 @@ GROUP_WINDOW = timedelta(days=179)
 # FinancialEventGroupStartedBefore must be more than 2 minutes before the request.
 GROUP_LATEST_DELAY = timedelta(minutes=3)
 GROUP_PAGE_SIZE = 100
-# A bank line matches a payout within this many days of the fund transfer.
-BANK_MATCH_WINDOW = timedelta(days=3)
 
 
 class AmazonSpSettlementService(models.AbstractModel):
     """Settlements (financial event groups): read them from Amazon, stage the events of the
     closed ones, check them against Odoo's posted documents, post the payout of those that
-    match and reconcile it with the clearing lines and the bank statement line.
+    match and reconcile it with the clearing lines and the bank statement line (the payout
+    and the bank line: ``settlement_payout.py``).
 
     Hook for extensions: :meth:`_prepare_payout_vals` (the values of one payout entry).
     """
@@ -231,7 +228,9 @@ class AmazonSpSettlementService(models.AbstractModel):
         lines = self._clearing_lines(settlement)
         events = settlement.event_ids
         posted_events = events.filtered(lambda e: any(m.state == "posted" for m in e.move_ids))
+        deferred = events.filtered(lambda e: e.state == "deferred")
         waiting = events.filtered(lambda e: e.state not in ("ignored", "nothing")) - posted_events
+        waiting -= deferred
         return settle.OdooFacts(
             posted_total=to_decimal(sum(lines.mapped("amount_currency"))),
             posted_count=len(posted_events),
@@ -239,6 +238,7 @@ class AmazonSpSettlementService(models.AbstractModel):
             waiting_total=to_decimal(sum(waiting.mapped("amount_total"))),
             ignored_count=len(events.filtered(lambda e: e.state == "ignored")),
             changed_count=len(events.filtered("upstream_sha256")),
+            deferred_count=len(deferred),
         )
 
     @api.model
@@ -250,7 +250,10 @@ class AmazonSpSettlementService(models.AbstractModel):
         check fails (in its own savepoint) goes to review naming the failure; the others are
         checked all the same."""
         self.env["amazon.sp.service.sales"]._book_settlements(settlements)
-        for settlement in settlements.filtered(lambda s: s.state != "reconciled"):
+        todo = settlements.filtered(lambda s: s.state != "reconciled")
+        # Oldest first: a later group may pay an earlier one's failed transfer.
+        todo = todo.sorted(lambda s: (s.start_date or datetime.min, s.id))
+        for settlement in todo:
             service = self.with_company(settlement.company_id)
             settlement = settlement.with_company(settlement.company_id)
             try:
@@ -280,10 +283,71 @@ class AmazonSpSettlementService(models.AbstractModel):
             settlement.write({"state": "open", "review_message": False})
         elif check.status == "waiting_transfer":
             settlement.write({"state": "to_reconcile", "review_message": False})
+        elif check.status == "transfer_failed":
+            self._set_transfer_failed(settlement)
         elif check.status != "match":
             self._set_review(settlement, "\n".join(check.reasons))
         else:
+            self._set_carried(settlement, check.carried)
             self._pay_out(settlement)
+
+    @api.model
+    def _set_transfer_failed(self, settlement):
+        """Amazon's transfer failed: no payout; the money stays on the clearing account until
+        a later group pays it (its beginning balance), whose payout then settles this one."""
+        settlement.ensure_one()
+        if settlement.state == "transfer_failed":
+            return
+        message = self.env._(
+            "Amazon reports the transfer of %(amount)s %(currency)s as %(status)s: no payout is "
+            "booked and the money stays on the Amazon clearing account. Amazon pays it again "
+            "with a later settlement (its beginning balance); that settlement's payout then "
+            "settles this one. Check the bank account in Seller Central.",
+            amount=settlement.original_total,
+            currency=settlement.currency_id.name,
+            status=settlement.fund_transfer_status,
+        )
+        settlement.write({"state": "transfer_failed", "review_message": message})
+        settlement.message_post(body=message)
+
+    @api.model
+    def _failed_before(self, settlement):
+        """The account's earlier settlements in the same currency whose transfer failed and
+        that no later group paid yet."""
+        return self.env["amazon.sp.settlement"].search(
+            [
+                ("account_id", "=", settlement.account_id.id),
+                ("currency_id", "=", settlement.currency_id.id),
+                ("state", "=", "transfer_failed"),
+                ("id", "!=", settlement.id),
+                ("start_date", "<", settlement.start_date or fields.Datetime.now()),
+            ],
+            order="start_date desc, id desc",
+        )
+
+    @api.model
+    def _set_carried(self, settlement, carried):
+        """Record the beginning balance the payout books (``carried``, a Decimal) and where
+        it comes from (domain.settle.carried_kind)."""
+        kind = False
+        if carried:
+            failed = self._failed_before(settlement)
+            totals = tuple(to_decimal(total) for total in failed.mapped("original_total"))
+            kind = settle.carried_kind(carried, totals)
+        vals = {"carried_balance": float(carried), "carried_kind": kind}
+        if any(settlement[name] != value for name, value in vals.items()):
+            settlement.write(vals)
+
+    @api.model
+    def _carried_account(self, settlement):
+        """The account a carried beginning balance comes from: the clearing account (a failed
+        transfer's group still on it), the reserve, or the transfers account (a charge)."""
+        company = settlement.company_id
+        if settlement.carried_kind == settle.CARRIED_FAILED:
+            return company.amazon_sp_clearing_account_id
+        if settlement.carried_kind == settle.CARRIED_RESERVE:
+            return company._amazon_sp_account("reserve")
+        return company._amazon_sp_account("transfers")
 
     @api.model
     def _set_review(self, settlement, message):
@@ -291,266 +355,3 @@ class AmazonSpSettlementService(models.AbstractModel):
         if settlement.state != "to_review" or settlement.review_message != message:
             settlement.write({"state": "to_review", "review_message": message})
             settlement.message_post(body=message)
-
-    # ------------------------------------------------------------------------------------------
-    # The payout
-    # ------------------------------------------------------------------------------------------
-
-    @api.model
-    def _payout_journal(self, settlement):
-        """The bank journal paid: the one set on the group's marketplaces, else the company's
-        bank journal in the payout currency. Returns (journal, problem)."""
-        settlement.ensure_one()
-        Journal = self.env["account.journal"]
-        marketplaces = settlement.event_ids.marketplace_id | settlement.marketplace_id
-        journals = marketplaces.mapped("amazon_sp_payout_journal_id")
-        if len(journals) > 1:
-            return Journal, self.env._(
-                "The marketplaces of this settlement (%(marketplaces)s) are paid into different "
-                "bank journals: set the same payout journal on them.",
-                marketplaces=", ".join(marketplaces.mapped("name")),
-            )
-        if journals:
-            return journals, None
-        currency = settlement.converted_currency_id or settlement.currency_id
-        company = settlement.company_id
-        candidates = Journal.search(
-            [("type", "=", "bank"), ("company_id", "=", company.id)], order="sequence, id"
-        )
-        for journal in candidates:
-            if (journal.currency_id or company.currency_id) == currency:
-                return journal, None
-        return Journal, self.env._(
-            "No bank journal in %(currency)s for Amazon payouts: create one or set the payout "
-            "journal on the marketplace (%(marketplaces)s).",
-            currency=currency.name,
-            marketplaces=", ".join(marketplaces.mapped("name")) or "-",
-        )
-
-    @api.model
-    def _outstanding_account(self, journal):
-        """Outstanding receipts of the bank journal, as Odoo's payments choose it."""
-        account = journal.inbound_payment_method_line_ids.payment_account_id[:1]
-        if account:
-            return account
-        chart = self.with_context(allowed_company_ids=journal.company_id.root_id.ids).env[
-            "account.chart.template"
-        ]
-        return (
-            chart.ref("account_journal_payment_debit_account_id", raise_if_not_found=False)
-            or journal.company_id.transfer_account_id
-        )
-
-    @api.model
-    def _payout_date(self, settlement):
-        """The company's day of the fund transfer (else of the group's end)."""
-        settlement.ensure_one()
-        moment = settlement.fund_transfer_date or settlement.end_date or fields.Datetime.now()
-        tz = company_tz(self.env, settlement.company_id)
-        return pytz.utc.localize(moment).astimezone(tz).date()
-
-    @api.model
-    def _prepare_payout_vals(self, settlement, journal, outstanding, clearing_lines, date):
-        """Hook: the values of the payout entry of ``settlement`` (``account.move`` create).
-
-        The entry moves the payout from the clearing account to the bank journal's outstanding
-        receipts, with the exchange difference when Amazon paid in another currency.
-        Extensions may change or add values (reference, narration, analytic...) around
-        ``super()``.
-
-        :param journal: the bank journal paid
-        :param outstanding: its outstanding receipts account
-        :param clearing_lines: the clearing lines of the group's posted documents
-        :param date: the company's day of the transfer
-        :rtype: dict
-        """
-        company = settlement.company_id
-        company_currency = company.currency_id
-        payout_currency = settlement.converted_currency_id or settlement.currency_id
-        bank_balance = payout_currency._convert(
-            settlement.converted_total, company_currency, company, date
-        )
-        clearing_balance = -company_currency.round(sum(clearing_lines.mapped("balance")))
-        difference = company_currency.round(bank_balance + clearing_balance)
-        label = self.env._("Amazon payout %(group)s", group=settlement.group_id)
-        partner = company.amazon_sp_partner_id
-        lines = [
-            Command.create(
-                {
-                    "name": label,
-                    "account_id": outstanding.id,
-                    "partner_id": partner.id,
-                    "currency_id": payout_currency.id,
-                    "amount_currency": settlement.converted_total,
-                    "balance": bank_balance,
-                }
-            ),
-            Command.create(
-                {
-                    "name": label,
-                    "account_id": company.amazon_sp_clearing_account_id.id,
-                    "partner_id": partner.id,
-                    "currency_id": settlement.currency_id.id,
-                    "amount_currency": -settlement.original_total,
-                    "balance": clearing_balance,
-                }
-            ),
-        ]
-        if not company_currency.is_zero(difference):
-            account = (
-                company.income_currency_exchange_account_id
-                if difference > 0
-                else company.expense_currency_exchange_account_id
-            )
-            lines.append(
-                Command.create(
-                    {
-                        "name": self.env._("Payout conversion difference"),
-                        "account_id": account.id,
-                        "partner_id": partner.id,
-                        "currency_id": company_currency.id,
-                        "amount_currency": -difference,
-                        "balance": -difference,
-                    }
-                )
-            )
-        return {
-            "move_type": "entry",
-            "journal_id": journal.id,
-            "date": date,
-            "ref": " ".join(p for p in (label, settlement.trace_id) if p),
-            "amazon_marketplace_id": settlement.marketplace_id.id,
-            "amazon_event_type": False,
-            "line_ids": lines,
-        }
-
-    @api.model
-    def _pay_out(self, settlement):
-        """Post the payout entry (bank outstanding receipts ↔ clearing, exchange difference),
-        reconcile the clearing lines of the group, then look for the bank line. Returns the
-        payout entry, or False when the settlement went to review."""
-        settlement.ensure_one()
-        journal, problem = self._payout_journal(settlement)
-        if problem:
-            self._set_review(settlement, problem)
-            return False
-        outstanding = self._outstanding_account(journal)
-        if not outstanding:
-            self._set_review(
-                settlement,
-                self.env._(
-                    "The bank journal %(journal)s has no outstanding receipts account.",
-                    journal=journal.display_name,
-                ),
-            )
-            return False
-        clearing = settlement.company_id.amazon_sp_clearing_account_id
-        clearing_lines = self._clearing_lines(settlement)
-        date = self._payout_date(settlement)
-        move = self.env["account.move"].create(
-            self._prepare_payout_vals(settlement, journal, outstanding, clearing_lines, date)
-        )
-        move.action_post()
-        if move.date != date:
-            move.message_post(
-                body=self.env._(
-                    "Amazon transferred the funds on %(date)s, in a locked period: the payout "
-                    "is dated %(moved)s, the first open date.",
-                    date=date,
-                    moved=move.date,
-                )
-            )
-        payout_clearing = move.line_ids.filtered(lambda line: line.account_id == clearing)
-        # Zero lines (a group whose events need nothing booked) are reconciled already.
-        to_reconcile = (clearing_lines | payout_clearing).filtered(lambda line: not line.reconciled)
-        if to_reconcile:
-            to_reconcile.reconcile()
-        settlement.write(
-            {"payout_move_id": move.id, "state": "reconciled", "review_message": False}
-        )
-        payout_currency = settlement.converted_currency_id or settlement.currency_id
-        settlement.message_post(
-            body=self.env._(
-                "Payout %(move)s posted: %(amount)s %(currency)s; the clearing lines of %(count)s "
-                "event(s) are reconciled with it.",
-                move=move.display_name,
-                amount=settlement.converted_total,
-                currency=payout_currency.name,
-                count=len(settlement.event_ids),
-            )
-        )
-        self._match_bank_lines(settlement)
-        return move
-
-    # ------------------------------------------------------------------------------------------
-    # The bank statement line
-    # ------------------------------------------------------------------------------------------
-
-    @api.model
-    def _payout_line(self, settlement):
-        """The payout entry's line on the bank journal's outstanding receipts."""
-        settlement.ensure_one()
-        journal = settlement.payout_move_id.journal_id
-        clearing = settlement.company_id.amazon_sp_clearing_account_id
-        return settlement.payout_move_id.line_ids.filtered(
-            lambda line: (
-                line.account_id.reconcile
-                and line.account_id != clearing
-                and line.journal_id == journal
-            )
-        )[:1]
-
-    @api.model
-    def _match_bank_lines(self, settlements):
-        """Reconcile each payout with its bank statement line: same journal, same amount, and
-        the trace id in the label or a date within BANK_MATCH_WINDOW of the transfer.
-        Returns the settlements matched."""
-        matched = settlements.browse()
-        for settlement in settlements.filtered("payout_move_id"):
-            payout_line = self._payout_line(settlement)
-            if not payout_line or payout_line.reconciled:
-                continue
-            move = settlement.payout_move_id
-            date = self._payout_date(settlement)
-            st_lines = self.env["account.bank.statement.line"].search(
-                [
-                    ("journal_id", "=", move.journal_id.id),
-                    ("is_reconciled", "=", False),
-                    ("date", ">=", date - BANK_MATCH_WINDOW),
-                    ("date", "<=", date + BANK_MATCH_WINDOW),
-                ],
-                order="date, id",
-            )
-            st_line = self._find_bank_line(settlement, st_lines, payout_line)
-            if not st_line:
-                continue
-            _liquidity, suspense, _other = st_line.with_context(
-                skip_account_move_synchronization=True
-            )._seek_for_lines()
-            suspense.account_id = payout_line.account_id
-            (suspense | payout_line).reconcile()
-            settlement.message_post(
-                body=self.env._(
-                    "Payout matched with the bank line %(line)s of %(date)s.",
-                    line=st_line.display_name,
-                    date=st_line.date,
-                )
-            )
-            matched |= settlement
-        return matched
-
-    @api.model
-    def _find_bank_line(self, settlement, st_lines, payout_line):
-        """The statement line paying ``payout_line``: same amount; the trace id in its label
-        first."""
-        amount = payout_line.amount_currency
-        currency = payout_line.currency_id
-
-        def same_amount(st):
-            paid = st.amount_currency if st.foreign_currency_id == currency else st.amount
-            return currency.is_zero(paid - amount)
-
-        candidates = st_lines.filtered(same_amount)
-        trace = settlement.trace_id
-        by_trace = candidates.filtered(lambda st: trace and trace in (st.payment_ref or ""))
-        return (by_trace or candidates)[:1]

@@ -10,6 +10,7 @@ from odoo.exceptions import ValidationError
 
 from ..domain import sources
 from ..domain.model import SOURCE_2024, SOURCE_V0, event_to_json
+from ..domain.settle import is_deferred
 from ..domain.values import canonical_json, decimal_text
 from .common import company_tz
 
@@ -192,6 +193,8 @@ class AmazonSpServiceStaging(models.AbstractModel):
             if rec:
                 if self._is_known(rec, ev):
                     known += 1
+                    if rec.state == "deferred" and not is_deferred(ev.transaction_status):
+                        self._release(rec, ev)
                 else:
                     changed += 1
                     self._flag_changed(rec, ev)
@@ -212,6 +215,8 @@ class AmazonSpServiceStaging(models.AbstractModel):
                 problem = self._date_problem(account, run, ev)
                 if problem:
                     vals.update(state="to_review", review_reason="plan", review_message=problem)
+                elif is_deferred(ev.transaction_status):
+                    vals["state"] = "deferred"
                 vals_list.append(vals)
         for key, sha, text, failure in failure_rows:
             if key in by_key or key in seen:
@@ -420,6 +425,23 @@ class AmazonSpServiceStaging(models.AbstractModel):
                     new=(ev.raw_sha256 or "")[:12],
                 ),
             }
+        )
+
+    def _release(self, event, ev):
+        """Amazon released the deferred ``event`` (read again as ``ev``, same money): it
+        takes its status and the group that pays it, and goes back to ``new`` to be booked."""
+        event.ensure_one()
+        previous = event.group_id
+        event.write({"state": "new", "transaction_status": ev.transaction_status})
+        if ev.group_id and ev.group_id != previous:
+            self._set_group(event, ev.group_id)
+        event.message_post(
+            body=self.env._(
+                "Amazon released this deferred transaction (status %(status)s): it is booked "
+                "now, in the settlement %(group)s that pays it.",
+                status=ev.transaction_status or "-",
+                group=event.group_id or "-",
+            )
         )
 
     def _set_group(self, events, group_id):
