@@ -26,6 +26,7 @@
         "views/amazon_sp_import_run_views.xml",
         "views/amazon_sp_settlement_views.xml",
         "views/amazon_sp_settlement_report_views.xml",
+        "wizards/amazon_sp_settlement_upload_views.xml",
         "views/amazon_sp_reconciliation_views.xml",
         "views/amazon_sp_daily_check_views.xml",
         "report/amazon_sp_reconciliation_report.xml",

@@ -319,6 +319,12 @@ def default_rules():
         ),
         _rule("ImagingServicesFee/*", "adjustment", "fees", "Imaging services"),
         _rule("TrialShipment/*", "adjustment", "fees", "Trial shipment"),
+        # Settlement reports only: "Payable to Amazon" (the previous settlement's negative
+        # balance carried in), "Successful charge" (Amazon charged the seller's card to cover a
+        # negative balance: money in from the card), failed charges, micro deposits. Money
+        # moved between the seller and Amazon, not income or expense: a transit account that
+        # the card statement and the previous settlement clear.
+        _rule("Transfer/*", "adjustment", "transfers"),
     ]
     fee_types = (
         *FEE_TYPES,  # seen in refunds

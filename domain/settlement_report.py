@@ -12,11 +12,8 @@ date, total, currency), then the amount rows. Two layouts, told apart by the hea
   becomes the row V2 would write (Amazon's V1 → V2 table), then is mapped like a V2 row. A file
   with money in a column that has no V2 equivalent is refused, naming the layout and the column.
 
-Real files vary: dates as ``2026-10-01 07:00:00 UTC``, ISO 8601 or ``01.10.2026 07:00:00 UTC``;
-amounts with a decimal point or a decimal comma (``-12,34``, ``1.234,56``). A row that no table
-knows becomes ``Report/<amount-type>/<amount-description>``: shown, never dropped. Rows the addon
-does not import as events (sales, the reserve until the events carry it, advertising,
-liquidations, transfers between settlements) are named apart, not compared.
+Dates and amounts are read in their real forms (ISO 8601, ``01.10.2026``; ``1.234,56``). A row
+no table knows becomes ``Report/<amount-type>/<amount-description>``: shown, never dropped.
 """
 
 import csv
@@ -174,6 +171,8 @@ class ReportRow:
     adjustment_id: str | None = None  # as Amazon writes it (``amzn1:crow:…``)
     sku: str | None = None
     column: str | None = None  # V1: the amount column the row comes from
+    posted: datetime | None = None  # posted-date-time, else posted-date (aware, UTC)
+    marketplace: str | None = None  # marketplace-name (order rows)
 
 
 @dataclass(frozen=True)
@@ -361,6 +360,7 @@ def _cell(record, name):
 
 def _row(record, number, transaction_type, amount_type, description, amount, column=None):
     project_type, category = classify_row(transaction_type, amount_type, description)
+    where = f"line {number} posted-date"
     return ReportRow(
         transaction_type=transaction_type,
         amount_type=project_type,
@@ -373,6 +373,8 @@ def _row(record, number, transaction_type, amount_type, description, amount, col
         adjustment_id=_cell(record, "adjustment-id") or None,
         sku=_cell(record, "sku") or None,
         column=column,
+        posted=parse_date(_cell(record, "posted-date-time") or _cell(record, "posted-date"), where),
+        marketplace=_cell(record, "marketplace-name") or None,
     )
 
 
@@ -599,8 +601,6 @@ def compare(report, events_by_type, events_total):
 
 
 def compare_with_events(report, events_by_type, events_total):
-    """Report vs events, per amount type and in total → (lines, named differences).
-
-    :func:`compare` gives the same and what was not compared (``not_imported``, ``notes``)."""
+    """``(lines, differences)`` of :func:`compare` (which also says what was not compared)."""
     comparison = compare(report, events_by_type, events_total)
     return comparison.lines, comparison.differences

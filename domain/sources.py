@@ -10,7 +10,7 @@ deleting one class here and its line in :data:`SOURCES`.
 does not import the client).
 """
 
-from .model import SOURCE_2024, SOURCE_V0
+from .model import SOURCE_2024, SOURCE_REPORT, SOURCE_V0
 from .normalize_2024 import normalize_transactions
 from .normalize_v0 import normalize_v0_events
 
@@ -29,6 +29,8 @@ class FinancesSource:
     lists_all_marketplaces = False
     #: True: events carry only a marketplace *name* (or none): they need a resolver.
     needs_marketplace_resolver = False
+    #: False: nothing is read from Amazon's Finances API (events come from elsewhere).
+    pulls = True
 
     def window_pages(self, client, start, end, marketplace_code=None, token=None):
         """Pages of the events posted in [start, end) (aware datetimes); ``marketplace_code``
@@ -119,8 +121,38 @@ class FinancialEventsV0Source(FinancesSource):
         )
 
 
+class SettlementReportSource(FinancesSource):
+    """Settlement report files (``domain.report_events``): the events of a settlement made from
+    its flat file, uploaded or downloaded through the Reports API. It never pulls: an account
+    set to it reads no Finances pages (its settlements come from their files)."""
+
+    name = SOURCE_REPORT
+    label = "Settlement report file"
+    per_marketplace = False
+    needs_marketplace_resolver = True
+    pulls = False
+
+    def window_pages(self, client, start, end, marketplace_code=None, token=None):
+        return []
+
+    def order_pages(self, client, order_id):
+        return []
+
+    def group_pages(self, client, group_id):
+        return []
+
+    def normalize(
+        self, payload, *, marketplace_resolver=None, group_id=None, posted_date_fallback=None
+    ):
+        # Its events are made from a whole file (report_events), never from a page.
+        return [], []
+
+
 #: Every source, by stored name; the first is the default.
-SOURCES = {source.name: source for source in (Transactions2024Source(), FinancialEventsV0Source())}
+SOURCES = {
+    source.name: source
+    for source in (Transactions2024Source(), FinancialEventsV0Source(), SettlementReportSource())
+}
 DEFAULT_SOURCE = SOURCE_2024
 
 
@@ -136,3 +168,8 @@ def get_source(name):
 def selection():
     """``[(name, label)]`` for a selection field (the one place the labels live)."""
     return [(source.name, source.label) for source in SOURCES.values()]
+
+
+def pulling_names():
+    """The stored names of the sources the import pulls from Amazon's Finances API."""
+    return [source.name for source in SOURCES.values() if source.pulls]

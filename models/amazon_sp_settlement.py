@@ -77,6 +77,7 @@ class AmazonSpSettlement(models.Model):
         help="The later settlement whose payout paid this one's failed transfer.",
     )
     trace_id = fields.Char(readonly=True)
+    from_report = fields.Boolean(string="From a Settlement Report File", readonly=True)
     account_tail = fields.Char(readonly=True, help="Last digits of the bank account paid.")
     raw_json = fields.Text(string="Raw JSON", readonly=True)
     raw_sha256 = fields.Char(string="SHA-256", readonly=True)

@@ -26,6 +26,12 @@ class AmazonSpSettlementReport(models.Model):
     events_total = fields.Monetary(currency_field="currency_id", readonly=True)
     attachment_id = fields.Many2one("ir.attachment", readonly=True, string="File")
     sha256 = fields.Char(string="SHA-256", readonly=True)
+    booked = fields.Boolean(
+        string="Settlement Booked from This File",
+        readonly=True,
+        help="The settlement's events were made from this file's rows (the Finances API's "
+        "events were not available).",
+    )
     state = fields.Selection(
         [
             ("unmatched", "No settlement"),
@@ -57,6 +63,12 @@ class AmazonSpSettlementReport(models.Model):
             parts = (report.amazon_settlement_id, start, report.currency_id.name)
             report.name = " ".join(p for p in parts if p) or report.report_document_id
 
+    def action_book(self):
+        """Book the settlement from this report (its rows as the settlement's events)."""
+        self.ensure_one()
+        Service = self.env["amazon.sp.service.settlement.report"]
+        return _notify(self.env, *Service._book_report(self))
+
     def action_compare(self):
         """Find the settlement of each report and compare their figures again."""
         Service = self.env["amazon.sp.service.settlement.report"]
@@ -83,3 +95,27 @@ class AmazonSpSettlementReportLine(models.Model):
     report_amount = fields.Monetary(currency_field="currency_id", string="Report")
     events_amount = fields.Monetary(currency_field="currency_id", string="Events")
     difference = fields.Monetary(currency_field="currency_id")
+
+
+def _notify(env, settlement, message, created):
+    """A notification saying what was booked, then the settlement's form."""
+    action = {"type": "ir.actions.act_window_close"}
+    if settlement:
+        action = {
+            "type": "ir.actions.act_window",
+            "res_model": "amazon.sp.settlement",
+            "res_id": settlement.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+    return {
+        "type": "ir.actions.client",
+        "tag": "display_notification",
+        "params": {
+            "type": "success" if created else "warning",
+            "title": env._("Settlement report"),
+            "message": message,
+            "sticky": False,
+            "next": action,
+        },
+    }

@@ -248,7 +248,7 @@ def test_empty_pages_give_nothing(payload):
 
 
 def test_registry_holds_one_source_per_api_by_stored_name():
-    assert list(SOURCES) == [SOURCE_2024, SOURCE_V0]
+    assert list(SOURCES) == [SOURCE_2024, SOURCE_V0, "settlement-report"]
     assert DEFAULT_SOURCE == next(iter(SOURCES))
     assert isinstance(SOURCES[SOURCE_2024], Transactions2024Source)
     assert isinstance(SOURCES[SOURCE_V0], FinancialEventsV0Source)
@@ -281,6 +281,7 @@ def test_selection_is_name_and_label_of_each_source_in_order():
     assert selection() == [
         ("2024-06-19", "2024-06-19 (listTransactions)"),
         ("v0", "v0 (listFinancialEvents)"),
+        ("settlement-report", "Settlement report file"),
     ]
     assert selection() == [(s.name, s.label) for s in SOURCES.values()]
 

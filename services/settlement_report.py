@@ -4,9 +4,12 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-from odoo import Command, api, models
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
 
 from ..domain import settlement_report
+from ..domain.model import SOURCE_REPORT
+from ..domain.report_events import group_id_of, report_events
 from .common import to_decimal, to_naive_utc
 
 _logger = logging.getLogger(__name__)
@@ -130,8 +133,8 @@ class AmazonSpSettlementReportService(models.AbstractModel):
     def _compare(self, reports):
         """Report vs the settlement's staged events, per amount type and in total."""
         for report in reports:
-            if report.state == "error":
-                continue
+            if report.state == "error" or report.booked:
+                continue  # a settlement booked from its file is its own figures
             if not report.settlement_id:
                 report.write(
                     {
@@ -176,6 +179,236 @@ class AmazonSpSettlementReportService(models.AbstractModel):
                     ],
                 }
             )
+
+
+class AmazonSpSettlementReportBooking(models.AbstractModel):
+    """A settlement booked from its report file, when the Finances API's events are not
+    available: the file (uploaded, or downloaded through the Reports API) is kept with its
+    SHA-256, its settlement created (closed, Amazon's total and deposit date), its rows staged
+    as events and booked by the import's pipeline, then the settlement checked and paid out."""
+
+    _inherit = "amazon.sp.service.settlement.report"
+
+    @api.model
+    def _book_file(self, account, content, filename=None):
+        """Book an uploaded settlement report file. Returns ``(settlement, message, created)``:
+        ``created`` False when the file (or its settlement id) was booked before; the message
+        says what was done, in plain words."""
+        account.ensure_one()
+        sha = hashlib.sha256(content).hexdigest()
+        Report = self.env["amazon.sp.settlement.report"]
+        known = Report.search([("account_id", "=", account.id), ("sha256", "=", sha)], limit=1)
+        if known.booked:
+            message = self.env._(
+                "This file was imported already (settlement %(settlement)s): nothing was created.",
+                settlement=known.settlement_id.display_name,
+            )
+            return known.settlement_id, message, False
+        parsed = self._parse_for_booking(content)
+        done = self._booked_settlement(account, parsed)
+        if done:
+            return done, self._already_booked_message(done), False
+        report = known or self._keep_file(account, content, sha, parsed, filename)
+        return self._book(report, parsed)
+
+    @api.model
+    def _book_report(self, report):
+        """Book a settlement from a report already kept (downloaded or uploaded)."""
+        report.ensure_one()
+        if report.booked:
+            message = self.env._(
+                "This report was booked already (settlement %(settlement)s): nothing was created.",
+                settlement=report.settlement_id.display_name,
+            )
+            return report.settlement_id, message, False
+        parsed = self._parse_for_booking(base64.b64decode(report.attachment_id.datas or b""))
+        done = self._booked_settlement(report.account_id, parsed)
+        if done:
+            return done, self._already_booked_message(done), False
+        return self._book(report, parsed)
+
+    @api.model
+    def _parse_for_booking(self, content):
+        try:
+            return settlement_report.parse_settlement_report(content)
+        except settlement_report.ReportError as exc:
+            raise UserError(
+                self.env._("This settlement report cannot be read: %(error)s", error=str(exc))
+            ) from exc
+
+    @api.model
+    def _booked_settlement(self, account, parsed):
+        """The settlement already made from this settlement id (by any file), if any."""
+        return self.env["amazon.sp.settlement"].search(
+            [
+                ("account_id", "=", account.id),
+                ("group_id", "=", group_id_of(parsed.settlement_id)),
+            ],
+            limit=1,
+        )
+
+    def _already_booked_message(self, settlement):
+        return self.env._(
+            "Settlement %(settlement)s was booked from a report file with the same settlement "
+            "ID already: nothing was created.",
+            settlement=settlement.display_name,
+        )
+
+    @api.model
+    def _keep_file(self, account, content, sha, parsed, filename):
+        """The report record that keeps an uploaded file (its attachment and SHA-256)."""
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", parsed.currency)], limit=1)
+        )
+        report = self.env["amazon.sp.settlement.report"].create(
+            {
+                "account_id": account.id,
+                "report_document_id": f"upload:{sha}",
+                "sha256": sha,
+                "amazon_settlement_id": parsed.settlement_id,
+                "start_date": to_naive_utc(parsed.start),
+                "end_date": to_naive_utc(parsed.end),
+                "deposit_date": to_naive_utc(parsed.deposit_date),
+                "currency_id": currency.id,
+                "total_amount": float(parsed.total),
+            }
+        )
+        report.attachment_id = self.env["ir.attachment"].create(
+            {
+                "name": filename or f"settlement-{parsed.settlement_id}.txt",
+                "raw": content,
+                "res_model": report._name,
+                "res_id": report.id,
+                "mimetype": "text/tab-separated-values",
+            }
+        )
+        return report
+
+    @api.model
+    def _api_settlement(self, report):
+        """The settlement of the report's period that the Finances API already booked (some of
+        its events posted), or an empty recordset."""
+        self._match(report.filtered(lambda r: not r.settlement_id))
+        settlement = report.settlement_id
+        if not settlement or settlement.from_report:
+            return settlement.browse()
+        posted = settlement.event_ids.filtered(
+            lambda e: e.source_api != SOURCE_REPORT and e.state == "posted"
+        )
+        return settlement if posted else settlement.browse()
+
+    @api.model
+    def _group_vals(self, parsed):
+        """Amazon's figures of the settlement, as a FinancialEventGroup would give them: closed,
+        its total, the deposit date as the (succeeded) transfer."""
+
+        def when(moment):
+            return moment.isoformat() if moment else None
+
+        amount = {"CurrencyCode": parsed.currency, "CurrencyAmount": str(parsed.total)}
+        return {
+            "FinancialEventGroupId": group_id_of(parsed.settlement_id),
+            "ProcessingStatus": "Closed",
+            "FundTransferStatus": "Succeeded" if parsed.deposit_date else None,
+            "FundTransferDate": when(parsed.deposit_date),
+            "FinancialEventGroupStart": when(parsed.start),
+            "FinancialEventGroupEnd": when(parsed.end),
+            "OriginalTotal": amount,
+            "SettlementReportId": parsed.settlement_id,
+        }
+
+    @api.model
+    def _book(self, report, parsed):
+        """Create the settlement of ``report``, stage its rows as events, book them, check and
+        pay out the settlement. Refuses a settlement the Finances API booked already."""
+        service = self._amazon_sp_flow()
+        report = report.with_env(service.env)
+        account = report.account_id
+        api_settlement = service._api_settlement(report)
+        if api_settlement:
+            raise UserError(
+                self.env._(
+                    "Settlement %(settlement)s of this period was imported from Amazon's "
+                    "Finances API and its events are booked: booking this file too would book "
+                    "them twice. Nothing was created.",
+                    settlement=api_settlement.display_name,
+                )
+            )
+        Import = service.env["amazon.sp.service.import"]
+        if not Import._lock(account):
+            return Import._refuse(account, "manual")
+        try:
+            return service._book_locked(account, report, parsed)
+        finally:
+            Import._unlock(account)
+
+    @api.model
+    def _book_locked(self, account, report, parsed):
+        Import = self.env["amazon.sp.service.import"]
+        Service = self.env["amazon.sp.service.settlement"]
+        account.company_id._amazon_sp_ensure_setup()
+        resolver = Import._marketplace_resolver(account)
+        by_code = {mp._amazon_sp_code(): mp for mp in account._amazon_sp_enabled_marketplaces()}
+        default_id = resolver(None, parsed.currency)
+        default = (by_code[default_id].name, default_id) if default_id in by_code else None
+        try:
+            events = report_events(parsed, resolver, default_marketplace=default)
+        except settlement_report.ReportError as exc:
+            raise UserError(
+                self.env._("This settlement report cannot be booked: %(error)s", error=str(exc))
+            ) from exc
+        run = self.env["amazon.sp.import.run"].create(
+            {"account_id": account.id, "trigger": "wizard", "finances_api": SOURCE_REPORT}
+        )
+        settlements, failures = Service._upsert(account, [self._group_vals(parsed)])
+        if failures or not settlements:
+            raise UserError(failures[0][1] if failures else "settlement not created")
+        settlement = settlements
+        settlement.from_report = True
+        counts, _created = self.env["amazon.sp.service.staging"]._stage(
+            account, run, list(events), [], by_code
+        )
+        run._add(**counts)
+        Service._link_events(settlement)
+        Import._process_pending(account, run)
+        Service._check(settlement)
+        report.write(
+            {
+                "settlement_id": settlement.id,
+                "booked": True,
+                "state": "match",
+                "events_total": float(parsed.total),
+                "message": self.env._(
+                    "The settlement was booked from this file: %(count)s event(s).",
+                    count=len(events),
+                ),
+            }
+        )
+        run.write({"state": "done", "date_end": fields.Datetime.now(), "settlements_read": 1})
+        settlement.message_post(
+            body=self.env._(
+                "Booked from the settlement report file %(file)s (settlement ID %(id)s, "
+                "SHA-256 %(sha)s): %(count)s event(s), total %(total)s %(currency)s.",
+                file=report.attachment_id.name,
+                id=parsed.settlement_id,
+                sha=report.sha256,
+                count=len(events),
+                total=parsed.total,
+                currency=parsed.currency,
+            )
+        )
+        message = self.env._(
+            "Settlement %(settlement)s created from the file: %(count)s event(s); its state: "
+            "%(state)s.",
+            settlement=settlement.display_name,
+            count=len(events),
+            state=dict(settlement._fields["state"]._description_selection(self.env)).get(
+                settlement.state
+            ),
+        )
+        return settlement, message, True
 
 
 def _before(text, moment):

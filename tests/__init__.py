@@ -24,3 +24,4 @@ from . import test_integrity_dates
 from . import test_i18n
 from . import test_whole_settlement
 from . import test_sales_invoice
+from . import test_settlement_from_report
