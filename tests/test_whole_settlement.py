@@ -104,7 +104,8 @@ class TestWholeSettlement(AmazonImportCommon):
             self.assertEqual(settlement.payout_move_id.state, "posted")
             lines = self._clearing_lines(settlement)
             self.assertTrue(all(lines.mapped("reconciled")), settlement.name)
-            self.assertAlmostEqual(sum(lines.mapped("amount_currency")), 0.0, places=2)
+            if not group.carried_in:  # else its payout also clears the failed group's money
+                self.assertAlmostEqual(sum(lines.mapped("amount_currency")), 0.0, places=2)
             self.assertTrue(bank_lines[group.group_id].is_reconciled, settlement.name)
 
     def assertSecondRunChangesNothing(self, account):
@@ -124,6 +125,13 @@ class TestWholeSettlement(AmazonImportCommon):
         bank_lines = {g.group_id: self._bank_line(g) for g in groups}
         self._run(account)
         self.assertReconciledWithBank(account, groups, bank_lines)
+        # the failed transfer, paid again by the next group: together they leave nothing on
+        # the clearing account
+        settlements = self._settlement(account, self.whole.released)
+        settlements |= self._settlement(account, self.whole.paid_again)
+        lines = self._clearing_lines(settlements)
+        self.assertTrue(all(lines.mapped("reconciled")), self._explain(settlements))
+        self.assertAlmostEqual(sum(lines.mapped("amount_currency")), 0.0, places=2)
         return account
 
     # tests -----------------------------------------------------------------------------------
