@@ -228,6 +228,18 @@ def _peak_rss_mb():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _rss_mb():
+    """Resident set size of this process now, in MB (Linux /proc; None elsewhere)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
 def _summary_dataset(seller, n, refund_share, now):
     """A closed USD settlement of ``n`` sales and refunds (seeded), and that group."""
     from odoo.addons.account_amazon_refund.emulator import Dataset
@@ -318,6 +330,9 @@ def _run_summary(registry, n, rate_scale, refund_share):
                 [("account_id", "=", account.id), ("group_id", "=", group.group_id)]
             )
 
+            # Memory of the import, before the floor adds its entry (the process also holds the
+            # emulator and its n events)
+            pipeline_peak, pipeline_rss = _peak_rss_mb(), _rss_mb()
             # The floor: one journal entry of n lines (+ its counterpart), created and posted.
             journal = company.amazon_sp_journal_id
             income = company._amazon_sp_account("sales") or company._amazon_sp_account("fees")
@@ -348,6 +363,8 @@ def _run_summary(registry, n, rate_scale, refund_share):
                 "sale_entries": len(sale_entries),
                 "documents": len(moves),
                 "settlement_state": settlement.state,
+                "peak_rss_after_import_mb": pipeline_peak,
+                "rss_after_import_mb": pipeline_rss,
                 "api_calls": run.api_calls,
                 "throttled": run.throttled,
                 "api_wait_s": round(waited, 3),
@@ -383,7 +400,8 @@ def main():
             "  {pipeline_s} s staged and posted ({per_event_ms} ms/event, {refunds} refunds, "
             "{sale_entries} sale entries, settlement {settlement_state}) | floor {floor_s} s for "
             "one entry of {n} lines | summary_ratio {summary_ratio} | peak RSS "
-            "{peak_rss_mb} MB".format(**result),
+            "{peak_rss_after_import_mb} MB after the import, {peak_rss_mb} MB after the "
+            "floor".format(**result),
             flush=True,
         )
     for n in sizes:
@@ -408,6 +426,9 @@ def main():
                 "summary_n": big["n"],
                 "summary_per_event_ms": big["per_event_ms"],
                 "peak_rss_mb": {str(r["n"]): r["peak_rss_mb"] for r in summaries},
+                "peak_rss_after_import_mb": {
+                    str(r["n"]): r["peak_rss_after_import_mb"] for r in summaries
+                },
                 "summary_memory_growth": round(big["peak_rss_mb"] / small["peak_rss_mb"], 3),
                 "summary_runs": summaries,
             }
