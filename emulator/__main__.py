@@ -1,4 +1,5 @@
-"""``python3 -m emulator --port 8070 --seed 42 [--rate-scale 1] [--sales 0]``: serve till Ctrl-C."""
+"""``python3 -m emulator --port 8070 --seed 42 [--rate-scale 1] [--sales 0] [--scenario whole]``:
+serve till Ctrl-C."""
 
 import argparse
 import logging
@@ -7,6 +8,7 @@ from datetime import timedelta
 
 from .dataset import default_window
 from .generator import generate_dataset
+from .scenarios import SCENARIOS
 from .server import SpApiEmulator
 
 
@@ -28,6 +30,12 @@ def main(argv=None):
         help="sales per marketplace in the data (Shipment transactions, Order report rows)",
     )
     parser.add_argument(
+        "--scenario",
+        choices=sorted(SCENARIOS),
+        help="serve a hand-built story instead of the generated seller (whole: the settlements "
+        "of issue 10: sales, ads, reserve, a deferred order, a failed transfer)",
+    )
+    parser.add_argument(
         "--next-token-seconds",
         type=int,
         default=180,
@@ -40,9 +48,12 @@ def main(argv=None):
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     start, end = default_window()
-    dataset = generate_dataset(
-        seed=args.seed, start=start, end=end, sales_per_marketplace=args.sales
-    )
+    if args.scenario:
+        dataset = SCENARIOS[args.scenario](seed=args.seed)
+    else:
+        dataset = generate_dataset(
+            seed=args.seed, start=start, end=end, sales_per_marketplace=args.sales
+        )
     emulator = SpApiEmulator(
         dataset=dataset,
         rate_scale=args.rate_scale,

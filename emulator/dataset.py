@@ -27,7 +27,7 @@ from .common import (
     to_decimal,
     unit,
 )
-from .events import ORDER_KINDS, QUIRKS, EventGroup, EventItem, FinanceEvent, RawEvent
+from .events import ADS_FEE, ORDER_KINDS, QUIRKS, EventGroup, EventItem, FinanceEvent, RawEvent
 from .v0 import to_v0_group
 
 GROUP_PERIOD = timedelta(days=14)
@@ -185,8 +185,10 @@ class Dataset:
         return [ev for ev in self.events if ev.group_id == group.group_id]
 
     def group_total(self, group):
-        """OriginalTotal: the sum of the nets of the group's canonical events."""
-        return sum((ev.net for ev in self.group_events(group)), quantize(0, group.currency))
+        """OriginalTotal: the sum of the nets of the group's canonical events, plus a failed
+        transfer of the previous group that this one pays again (``carried_in``)."""
+        events = sum((ev.net for ev in self.group_events(group)), quantize(0, group.currency))
+        return events + group.carried_in
 
     def fund_transfers(self, now=None):
         """What reaches the seller's bank: one transfer per closed group, as the bank statement
@@ -194,7 +196,7 @@ class Dataset:
         now = now or datetime.now(UTC)
         transfers = []
         for group in self.groups:
-            if not group.is_closed(now):
+            if not group.is_closed(now) or group.fund_transfer_status == "Failed":
                 continue
             rendered = to_v0_group(group, self.group_total(group), now)
             converted = rendered["ConvertedTotal"]
@@ -234,7 +236,9 @@ class Dataset:
         if unknown:
             raise ValueError(f"unknown quirks {sorted(unknown)}; known: {QUIRKS}")
         event.quirks = frozenset(quirks)
-        event.group_id = self.group_for(event.currency, event.posted).group_id
+        # A deferred event is paid by the group of its release (``deferred_until``).
+        paid_at = max(event.posted, event.deferred_until or event.posted)
+        event.group_id = self.group_for(event.currency, paid_at).group_id
         self.events.append(event)
         return event
 
@@ -459,6 +463,45 @@ class Dataset:
         )
         event.order_id = order_id or self._order_id(marketplace, event.event_id)
         return self._add(event, quirks)
+
+    def add_product_ads(
+        self,
+        marketplace="US",
+        amount=None,
+        tax=None,
+        posted=None,
+        invoice_id=None,
+        transaction_type="Charge",
+        transaction_id=None,
+    ):
+        """A Sponsored Products charge (v0 ``ProductAdsPaymentEventList``, 2024
+        ``ProductAdsPayment``, report ``ServiceFee / Cost of Advertising``): ``amount`` is the
+        total, tax included (negative for a charge); ``tax`` Amazon's tax on it (default: the
+        marketplace's VAT on Amazon's fees, none in the US)."""
+        if amount is None:
+            raise ValueError("an advertising charge needs an amount")
+        amount = to_decimal(amount)
+        event = self._base(
+            "product_ads",
+            marketplace,
+            posted,
+            transaction_id=transaction_id,
+            fees={ADS_FEE: amount},
+            fee_taxes=None if tax is None else {ADS_FEE: to_decimal(tax)},
+            ads_transaction_type=transaction_type,
+        )
+        event.invoice_id = invoice_id or "TR" + alnum(self._hash("ads", event.event_id), 8) + "-1"
+        return self._add(event, quirks=set())
+
+    def fail_transfer(self, group):
+        """The bank returned ``group``'s transfer: its status is ``Failed`` and no bank line
+        comes; the next group of its currency begins with that money and pays it again."""
+        total = self.group_total(group)
+        group.fund_transfer_status = "Failed"
+        following = self.group_for(group.currency, group.end)
+        following.carried_in += total
+        following.beginning_balance += total
+        return following
 
     def _raw(self, api, raw, posted, currency, marketplace, list_name, available_at):
         market = MARKETPLACES.get(marketplace) if marketplace else None

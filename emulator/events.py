@@ -16,7 +16,11 @@ from decimal import Decimal
 from .common import MARKETPLACES, UTC, V0, fee_vat_rate, included_tax, vat_rate
 
 ORDER_KINDS = ("refund", "guarantee_claim", "chargeback")
-KINDS = (*ORDER_KINDS, "adjustment", "service_fee", "retrocharge", "order")
+KINDS = (*ORDER_KINDS, "adjustment", "service_fee", "retrocharge", "order", "product_ads")
+
+# The fee of a ProductAdsPaymentEvent (the project's amount type Fee/CostOfAdvertising, the V2
+# report's "Cost of Advertising")
+ADS_FEE = "CostOfAdvertising"
 
 # Component families of an item, in rendering order.
 ITEM_FAMILIES = ("charges", "withheld", "promotions", "fees")
@@ -101,6 +105,9 @@ class FinanceEvent:
     shipping_tax: Decimal | None = None
     # order (sale)
     shipment_id: str | None = None
+    # product_ads (ProductAdsPaymentEvent): its one fee is "CostOfAdvertising" in ``fees``
+    invoice_id: str | None = None
+    ads_transaction_type: str = "Charge"
     # visibility
     deferred_until: datetime | None = None  # 2024: DEFERRED until then; v0: hidden until then
     available_at: datetime | None = None  # late arrival: listed by no API before then
@@ -187,6 +194,10 @@ class EventGroup:
     beginning_balance: Decimal = Decimal(0)
     converted_currency: str | None = None
     conversion_rate: Decimal | None = None
+    # None: "Succeeded" once closed; "Failed": the bank returned the transfer (no bank line)
+    fund_transfer_status: str | None = None
+    # A failed transfer of the previous group, paid again with this one (in OriginalTotal)
+    carried_in: Decimal = Decimal(0)
 
     def is_closed(self, now):
         return self.end <= now

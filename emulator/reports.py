@@ -26,7 +26,7 @@ import hashlib
 from datetime import timedelta
 
 from .common import BASE64, alnum, digest
-from .events import fee_tax, promotion_parts
+from .events import ADS_FEE, fee_tax, promotion_parts
 from .v2024 import REIMBURSEMENT_TYPES
 
 SETTLEMENT_REPORT_TYPE = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
@@ -246,6 +246,18 @@ def _retrocharge_rows(event):
     return rows.rows
 
 
+def _product_ads_rows(event):
+    """S02/S03 (real CA files): ``ServiceFee / Cost of Advertising / TransactionTotalAmount``
+    (the base) and ``TaxAmount`` (Amazon's tax on it)."""
+    rows = _Rows(event, "ServiceFee")
+    total = event.net
+    tax = fee_tax(event, event, ADS_FEE, total)
+    rows.add("Cost of Advertising", "TransactionTotalAmount", total - (tax or 0))
+    if tax:
+        rows.add("Cost of Advertising", "TaxAmount", tax)
+    return rows.rows
+
+
 def event_rows(event):
     """The report rows of one canonical event (dicts keyed by column)."""
     if event.kind in ORDER_TRANSACTION_TYPES:
@@ -254,7 +266,26 @@ def event_rows(event):
         return _adjustment_rows(event)
     if event.kind == "service_fee":
         return _service_fee_rows(event)
+    if event.kind == "product_ads":
+        return _product_ads_rows(event)
     return _retrocharge_rows(event)
+
+
+# The previous transfer, returned by the bank and paid again with this settlement: an
+# other-transaction row in the style of the real "Payable to Amazon" / "Successful charge" rows
+# (ca_settlements_v1); its description is **assumed** (no real file shows a failed transfer).
+FAILED_TRANSFER_DESCRIPTION = "Failed Disbursement"
+
+
+def carried_row(group):
+    return {
+        "transaction-type": OTHER,
+        "amount-type": OTHER,
+        "amount-description": FAILED_TRANSFER_DESCRIPTION,
+        "amount": _amount(group.carried_in, group.currency),
+        "posted-date": group.start.strftime("%Y-%m-%d"),
+        "posted-date-time": _date(group.start),
+    }
 
 
 def report_rows(dataset, group):
@@ -262,6 +293,8 @@ def report_rows(dataset, group):
     rows = []
     for event in dataset.group_events(group):
         rows += event_rows(event)
+    if group.carried_in:
+        rows.append(carried_row(group))
     rows += [dict(r) for r in dataset.report_extra_rows.get(group.group_id, ())]
     return rows
 

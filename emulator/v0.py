@@ -4,7 +4,7 @@ names and irregular shapes Amazon really sends (``doc/emulator.md``)."""
 import copy
 
 from .common import iso, quantize
-from .events import RawEvent, promotion_parts
+from .events import ADS_FEE, RawEvent, fee_tax, promotion_parts
 
 # The FinancialEvents lists of financesV0.json, in the model's order.
 V0_LIST_NAMES = (
@@ -185,6 +185,23 @@ def _retrocharge_event(event):
     return {k: v for k, v in result.items() if v is not None}
 
 
+def _product_ads_event(event):
+    """A ProductAdsPaymentEvent in the model's keys (financesV0.json: lower camel case, R05's
+    fields): the fee's base and Amazon's tax on it, seller's signs (a charge is negative)."""
+    cur = event.currency
+    total = event.net
+    tax = fee_tax(event, event, ADS_FEE, total) or 0
+    result = {
+        "postedDate": iso(event.posted),
+        "transactionType": event.ads_transaction_type,
+        "invoiceId": event.invoice_id,
+        "baseValue": _money(total - tax, cur),
+        "taxValue": _money(quantize(tax, cur), cur),
+        "transactionValue": _money(total, cur),
+    }
+    return {k: v for k, v in result.items() if v is not None}
+
+
 def to_v0_event(event):
     """Canonical event → ``(list_name, v0 event object)`` (the one carrying the money)."""
     if event.kind in V0_SHIPMENT_LIST:
@@ -195,6 +212,8 @@ def to_v0_event(event):
         return "ServiceFeeEventList", _service_fee_event(event)
     if event.kind == "retrocharge":
         return "RetrochargeEventList", _retrocharge_event(event)
+    if event.kind == "product_ads":
+        return "ProductAdsPaymentEventList", _product_ads_event(event)
     raise ValueError(f"no v0 rendering for event kind {event.kind!r}")
 
 
@@ -232,7 +251,7 @@ def to_v0_group(group, total, now):
         "ProcessingStatus": "Closed" if closed else "Open",
     }
     if closed:
-        result["FundTransferStatus"] = "Succeeded"
+        result["FundTransferStatus"] = group.fund_transfer_status or "Succeeded"
     result["OriginalTotal"] = _money(total, cur)
     if group.converted_currency:
         converted = quantize(total * group.conversion_rate, group.converted_currency)

@@ -41,6 +41,9 @@ TRANSACTION_TYPE = {
     "adjustment": "Adjustment",
     "service_fee": "ServiceFee",
     "retrocharge": "Retrocharge",
+    # Named like the v0 list (public code sums transaction_type 'ProductAdsPayment'); the tree
+    # under it is **assumed**: AmazonFees/CostOfAdvertising/Base|Tax, as the v0 event's fields
+    "product_ads": "ProductAdsPayment",
 }
 DESCRIPTION = {
     "order": "Order Payment",
@@ -286,6 +289,12 @@ def _service_fee_items(event):
     return [item], _summary([("AmazonFees", event.net)], cur, _ABSENT)
 
 
+def _product_ads_breakdowns(event):
+    tree = _Tree(event)
+    tree.add_fees(event, event.fees)
+    return tree.render()
+
+
 def _retrocharge_breakdowns(event):
     cur = event.currency
     leaves = [
@@ -312,6 +321,8 @@ def _description(event):
             or first
             or "ServiceFee"
         )
+    if event.kind == "product_ads":
+        return event.ads_transaction_type
     if event.retrocharge_type == "RetrochargeReversal":
         return "RetroChargeRefund"  # R13
     return event.retrocharge_type
@@ -343,7 +354,9 @@ def to_transaction(event, now=None):
         related.append(
             {"relatedIdentifierName": "SHIPMENT_ID", "relatedIdentifierValue": event.shipment_id}
         )
-    if event.group_id:
+    # A deferred transaction belongs to no group until Amazon releases it into the one that
+    # pays it (the Deferred Transactions report; models: DEFERRED_TRANSACTION_ID)
+    if event.group_id and event.status(now) != "DEFERRED":
         related.append(
             {
                 "relatedIdentifierName": "FINANCIAL_EVENT_GROUP_ID",
@@ -359,6 +372,9 @@ def to_transaction(event, now=None):
     elif event.kind == "service_fee":
         items, breakdowns = _service_fee_items(event)
         contexts = _ABSENT  # R11
+    elif event.kind == "product_ads":
+        items, breakdowns = [], _product_ads_breakdowns(event)
+        contexts = _ABSENT
     else:
         items, breakdowns = [], _retrocharge_breakdowns(event)
         contexts = _ABSENT
