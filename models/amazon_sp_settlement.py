@@ -66,7 +66,7 @@ class AmazonSpSettlement(models.Model):
             ("failed_transfer", "Failed transfer paid again"),
             ("charge", "Balance charged to the seller"),
         ],
-        string="Carried Balance",
+        string="Carried Balance Kind",
         readonly=True,
     )
     paid_by_id = fields.Many2one(

@@ -432,9 +432,13 @@ class AmazonSpServiceStaging(models.AbstractModel):
         takes its status and the group that pays it, and goes back to ``new`` to be booked."""
         event.ensure_one()
         previous = event.group_id
-        event.write({"state": "new", "transaction_status": ev.transaction_status})
-        if ev.group_id and ev.group_id != previous:
-            self._set_group(event, ev.group_id)
+        event.write({"state": "new"})
+        # The row and its stored normalized copy (which the planners read) take the new status.
+        self._set_group(
+            event,
+            ev.group_id if ev.group_id and ev.group_id != previous else previous,
+            transaction_status=ev.transaction_status,
+        )
         event.message_post(
             body=self.env._(
                 "Amazon released this deferred transaction (status %(status)s): it is booked "
@@ -444,17 +448,18 @@ class AmazonSpServiceStaging(models.AbstractModel):
             )
         )
 
-    def _set_group(self, events, group_id):
-        """The events learn their financial event group: the row and its normalized event
-        (as normalizing its page read by group gives it)."""
+    def _set_group(self, events, group_id, **changes):
+        """The events learn their financial event group (and ``changes``, e.g. a new
+        ``transaction_status``): the row and its normalized event (as normalizing its page read
+        by group gives it)."""
         for event in events:
-            vals = {"group_id": group_id}
+            vals = {"group_id": group_id, **changes}
             try:
                 data = json.loads(event.normalized_json or "null")
             except ValueError:
                 data = None  # unreadable: waits for review when planned
             if isinstance(data, dict):
-                data["group_id"] = group_id
+                data.update(group_id=group_id, **changes)
                 vals["normalized_json"] = canonical_json(data)
             event.write(vals)
 
