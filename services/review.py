@@ -266,7 +266,17 @@ class AmazonSpServiceReview(models.AbstractModel):
         review.ensure_one()
         domain = [("account_id", "=", review.account_id.id), ("state", "=", "deferred")]
         if review.scope == "settlement":
-            domain.append(("settlement_id", "=", review.settlement_id.id))
+            # Deferred in the group, or not in a group yet (Amazon gives a deferred 2024-06-19
+            # transaction its group when it releases it) and posted before the group's end.
+            settlement = review.settlement_id
+            end = settlement.end_date or fields.Datetime.now()
+            domain += [
+                "|",
+                ("settlement_id", "=", settlement.id),
+                "&",
+                ("settlement_id", "=", False),
+                ("posted_date", "<", end),
+            ]
         else:
             _start, end = self._utc_bounds(review)
             domain += [

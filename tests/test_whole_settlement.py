@@ -165,6 +165,10 @@ class TestWholeSettlement(AmazonImportCommon):
     def test_invoiced_policy_settles_the_invoices_already_in_odoo(self):
         names = ("sale_us", "sale_us_2", "deferred_us", "sale_us_3", "sale_us_4", "sale_de")
         invoices = self.env["account.move"]
+        # German VAT is invoiced under the company's German VAT number (common_import's).
+        germany = self.env["account.fiscal.position"].search(
+            [("company_id", "=", self.company.id), ("country_id", "=", self.env.ref("base.de").id)]
+        )
         for name in names:
             event = self.whole.events[name]
             (item,) = event.items
@@ -180,6 +184,7 @@ class TestWholeSettlement(AmazonImportCommon):
                     "invoice_date": event.posted.date(),
                     "ref": event.order_id,
                     "invoice_origin": event.order_id,
+                    "fiscal_position_id": germany.id if taxes else False,
                     "invoice_line_ids": [
                         Command.create(
                             {
