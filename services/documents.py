@@ -173,17 +173,42 @@ class AmazonSpServiceDocuments(models.AbstractModel):
         company = batch.company
         currency = event.currency_id
         tax = self._settings(event.marketplace_id, batch)["fee_tax"]
-        bases = fee_tax_bases(document.lines) if tax else {}
-        lines = []
-        total_balance = Decimal(0)
-        for index, plan_line in enumerate(document.lines):
+        lines, total_balance = self._fee_lines_vals(event, document.lines, tax, batch)
+        lines.append(
+            Command.create(
+                {
+                    "name": self.env._("Amazon clearing"),
+                    "account_id": company.amazon_sp_clearing_account_id.id,
+                    "partner_id": company.amazon_sp_partner_id.id,
+                    "currency_id": currency.id,
+                    "amount_currency": float(document.clearing_amount),
+                    "balance": float(-total_balance),
+                    "tax_ids": [Command.clear()],
+                }
+            )
+        )
+        return {
+            **self._common_vals(event, batch),
+            "move_type": "entry",
+            "ref": f"{self._ref(event)} ({document.kind})",
+            "line_ids": lines,
+        }
+
+    def _fee_lines_vals(self, event, plan_lines, tax, batch):
+        """``(line commands, their balance)`` of the fee and adjustment lines ``plan_lines`` of
+        an entry of ``event``: each on its account; with ``tax`` (the marketplace's input VAT on
+        Amazon's fees), a fee with Amazon's VAT is the tax's base and its VAT a tax line."""
+        currency = event.currency_id
+        bases = fee_tax_bases(plan_lines) if tax else {}
+        lines, total_balance = [], Decimal(0)
+        for index, plan_line in enumerate(plan_lines):
             common = {
                 "name": plan_line.label or plan_line.amount_types[0],
-                "partner_id": company.amazon_sp_partner_id.id,
+                "partner_id": batch.company.amazon_sp_partner_id.id,
                 "currency_id": currency.id,
             }
             if index in bases:
-                base_line = document.lines[bases[index]]
+                base_line = plan_lines[bases[index]]
                 for vals in self._input_tax_lines_vals(event, plan_line, base_line, tax, batch):
                     total_balance += Decimal(str(vals["balance"]))
                     lines.append(Command.create({**common, **vals}))
@@ -206,25 +231,7 @@ class AmazonSpServiceDocuments(models.AbstractModel):
                     )
                 ]
             lines.append(Command.create(vals))
-        lines.append(
-            Command.create(
-                {
-                    "name": self.env._("Amazon clearing"),
-                    "account_id": company.amazon_sp_clearing_account_id.id,
-                    "partner_id": company.amazon_sp_partner_id.id,
-                    "currency_id": currency.id,
-                    "amount_currency": float(document.clearing_amount),
-                    "balance": float(-total_balance),
-                    "tax_ids": [Command.clear()],
-                }
-            )
-        )
-        return {
-            **self._common_vals(event, batch),
-            "move_type": "entry",
-            "ref": f"{self._ref(event)} ({document.kind})",
-            "line_ids": lines,
-        }
+        return lines, total_balance
 
     # ------------------------------------------------------------------------------------------
     # Reading the batch

@@ -6,7 +6,6 @@ from odoo import Command, models
 from odoo.exceptions import UserError
 
 from ..domain import plan_event
-from ..domain.fee_tax import fee_tax_bases
 from ..domain.plan import PlanResult
 from ..domain.plan_rules import AmountTypeRule
 from ..domain.plan_sales import sale_rules
@@ -116,36 +115,11 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
             )
             total_balance -= receivable["balance"]
             clearing_amount += receivable["amount"]
-        plan_lines = document.lines if document else []
-        bases = fee_tax_bases(plan_lines) if tax else {}
-        for index, plan_line in enumerate(plan_lines):
-            named = {**common, "name": plan_line.label or plan_line.amount_types[0]}
-            if index in bases:
-                base_line = plan_lines[bases[index]]
-                for vals in Documents._input_tax_lines_vals(
-                    event, plan_line, base_line, tax, batch
-                ):
-                    total_balance += Decimal(str(vals["balance"]))
-                    lines.append(Command.create({**named, **vals}))
-                continue
-            balance = Documents._balance(plan_line.amount, currency, event.date, batch)
-            total_balance += balance
-            vals = {
-                **named,
-                "account_id": plan_line.account_ref,
-                "amount_currency": float(plan_line.amount),
-                "balance": float(balance),
-                "tax_ids": [Command.clear()],
-            }
-            if index in bases.values():
-                repartition = Documents._repartition(tax, plan_line)
-                vals["tax_ids"] = [Command.set(tax.ids)]
-                vals["tax_tag_ids"] = [
-                    Command.set(
-                        repartition.filtered(lambda r: r.repartition_type == "base").tag_ids.ids
-                    )
-                ]
-            lines.append(Command.create(vals))
+        fee_lines, fee_balance = Documents._fee_lines_vals(
+            event, document.lines if document else [], tax, batch
+        )
+        lines += fee_lines
+        total_balance += fee_balance
         if document:
             clearing_amount += document.clearing_amount
         lines.append(
