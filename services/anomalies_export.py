@@ -4,6 +4,8 @@ import io
 
 from odoo import models
 
+from .common import text_workbook
+
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -89,21 +91,9 @@ class AmazonSpAnomalyServiceExport(models.AbstractModel):
         return self._attach("amazon-claims.csv", out.getvalue().encode("utf-8"), "text/csv")
 
     def _export_xlsx(self, claim_records):
-        import xlsxwriter
-
         header, rows = self._export_rows(claim_records)
         out = io.BytesIO()
-        book = xlsxwriter.Workbook(
-            out,
-            {
-                "in_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_numbers": False,
-                "strings_to_urls": False,
-            },
-        )
-        bold = book.add_format({"bold": True})
-        money = book.add_format({"num_format": "#,##0.00"})
+        book, bold, money = text_workbook(out)
         wrap = book.add_format({"text_wrap": True})
         sheet = book.add_worksheet("Claims")
         for col, title in enumerate(header):

@@ -51,3 +51,21 @@ def taxes_of_vals(env, vals_list):
     taxes = env["account.tax"].browse(sorted(tax_ids))
     repartitions = env["account.tax.repartition.line"].browse(sorted(repartition_ids))
     return taxes | repartitions.tax_id
+
+
+def text_workbook(out):
+    """An xlsxwriter workbook writing into ``out`` where text stays text: an accept note or an
+    Amazon description that starts with "=" is never a formula in the auditor's spreadsheet
+    (nor a number or a link). Returns ``(book, bold, money)``: the book and its two formats."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(
+        out,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    return book, book.add_format({"bold": True}), book.add_format({"num_format": "#,##0.00"})

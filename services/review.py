@@ -8,7 +8,7 @@ from odoo.exceptions import UserError
 
 from ..domain import reconcile
 from ..spapi.exceptions import SpApiError
-from .common import to_decimal, to_naive_utc
+from .common import text_workbook, to_decimal, to_naive_utc
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -406,23 +406,9 @@ class AmazonSpServiceReview(models.AbstractModel):
         """The review as a spreadsheet (sheets Summary, Amount types, Differences), attached
         to it. Returns the ``ir.attachment``."""
         review.ensure_one()
-        import xlsxwriter
-
         summary, lines, differences = self._export_rows(review)
         out = io.BytesIO()
-        # Text stays text: an accept note or an Amazon description that starts with "=" is
-        # never a formula in the auditor's spreadsheet (nor a number or a link).
-        book = xlsxwriter.Workbook(
-            out,
-            {
-                "in_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_numbers": False,
-                "strings_to_urls": False,
-            },
-        )
-        bold = book.add_format({"bold": True})
-        money = book.add_format({"num_format": "#,##0.00"})
+        book, bold, money = text_workbook(out)
         sheet = book.add_worksheet("Summary")
         for row, (label, value) in enumerate(summary):
             sheet.write(row, 0, label, bold)
