@@ -108,6 +108,10 @@ class FinanceEvent:
     # product_ads (ProductAdsPaymentEvent): its one fee is "CostOfAdvertising" in ``fees``
     invoice_id: str | None = None
     ads_transaction_type: str = "Charge"
+    # returns and reimbursements reports: a refund whose item never came back (no return row);
+    # the order a reimbursement covers (its report row names it; the event itself does not)
+    returned: bool = True
+    reimbursed_order_id: str | None = None
     # visibility
     deferred_until: datetime | None = None  # 2024: DEFERRED until then; v0: hidden until then
     available_at: datetime | None = None  # late arrival: listed by no API before then

@@ -151,7 +151,12 @@ def return_rows(dataset, report_type, markets, start, end):
     network = "MFN" if report_type == MERCHANT_RETURNS else "AFN"
     rows = []
     for event in dataset.events:
-        if event.kind != "refund" or not event.order_id or event.marketplace not in markets:
+        if (
+            event.kind != "refund"
+            or not event.returned
+            or not event.order_id
+            or event.marketplace not in markets
+        ):
             continue
         market = MARKETPLACES[event.marketplace]
         for index, item in enumerate(event.items):
@@ -231,7 +236,7 @@ def reimbursement_rows(dataset, markets, start, end):
                     "approval-date": _date(event.posted),
                     "reimbursement-id": reimbursement_id,
                     "case-id": "",
-                    "amazon-order-id": event.order_id or "",
+                    "amazon-order-id": event.order_id or event.reimbursed_order_id or "",
                     "reason": reason,
                     "sku": item.sku or "",
                     "fnsku": item.fnsku or "",

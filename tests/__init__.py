@@ -32,3 +32,4 @@ from . import test_settlement_from_report
 from . import test_sales_summary
 from . import test_sales_invoice
 from . import test_whole_settlement
+from . import test_claims_emulator
