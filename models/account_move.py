@@ -94,8 +94,9 @@ class AccountMove(models.Model):
                     self.env._(
                         "Amazon documents are reconciled by their Amazon settlement only: "
                         "%(document)s cannot be matched by hand.",
-                        document=(line.move_id if not move._is_amazon_sp_document() else move)
-                        .display_name,
+                        document=(
+                            line.move_id if not move._is_amazon_sp_document() else move
+                        ).display_name,
                     )
                 )
         return super().js_assign_outstanding_line(line_id)

@@ -71,7 +71,8 @@ class AmazonSpAmountMapping(models.Model):
         """A company-wide default rule deleted would come back at the next import: archive it."""
         rules = _domain_plan().default_rules()
         defaults = {
-            rule.amount_type.lower() for rule in (rules.values() if isinstance(rules, dict) else rules)
+            rule.amount_type.lower()
+            for rule in (rules.values() if isinstance(rules, dict) else rules)
         }
         default = self.filtered(
             lambda mapping: not mapping.marketplace_id and mapping.amount_type.lower() in defaults

@@ -24,6 +24,4 @@ class MailThread(models.AbstractModel):
     def _message_compute_author(self, author_id=None, email_from=None, raise_on_email=True):
         if self.env.context.get("amazon_sp_note_without_email"):
             raise_on_email = False
-        return super()._message_compute_author(
-            author_id, email_from, raise_on_email=raise_on_email
-        )
+        return super()._message_compute_author(author_id, email_from, raise_on_email=raise_on_email)

@@ -163,7 +163,9 @@ class TestBooksCommunity(BooksCommunityCommon):
         self.assertNotIn(open_note.id, offered_moves)
         self.assertFalse(set(waiting.move_id.ids) & offered_moves)
         with self.assertRaisesRegex(UserError, "reconciled by their Amazon settlement only"):
-            invoice.js_assign_outstanding_line(waiting.filtered(lambda l: l.move_id == open_note).id)
+            invoice.js_assign_outstanding_line(
+                waiting.filtered(lambda line: line.move_id == open_note).id
+            )
         # and the Amazon credit note is offered nothing either
         self.assertFalse(open_note.invoice_has_outstanding)
 
@@ -249,7 +251,9 @@ class TestBooksCommunity(BooksCommunityCommon):
         if not account:
             self.skipTest("the addon was installed without demo data")
         accountant = account.accountant_id
-        self.assertEqual(accountant, self.env.ref("account_amazon_refund.amazon_sp_demo_accountant"))
+        self.assertEqual(
+            accountant, self.env.ref("account_amazon_refund.amazon_sp_demo_accountant")
+        )
         self.assertNotEqual(accountant, self.env.ref("base.user_root"))
         self.assertTrue(accountant.has_group("account_amazon_refund.group_amazon_sp_user"))
         self.assertFalse(accountant.has_group("account.group_account_user"))
