@@ -240,6 +240,8 @@ class TestBooksCommunity(BooksCommunityCommon):
         )
         self.assertEqual(attachment.mimetype, "text/html")
         self.assertIn(review.name, attachment.raw.decode())
+        # With wkhtmltopdf (and the company's document layout chosen), Odoo's PDF report.
+        self.company.external_report_layout_id = self.env.ref("web.external_layout_standard")
         with patch.object(Report, "get_wkhtmltopdf_state", return_value="ok"):
             action = review.action_export_pdf()
         self.assertEqual(action["type"], "ir.actions.report")
