@@ -252,7 +252,7 @@ class TestBooksCommunity(BooksCommunityCommon):
         account = self.env.ref("account_amazon_refund.amazon_sp_account_demo", False)
         if not account:
             self.skipTest("the addon was installed without demo data")
-        accountant = account.accountant_id
+        accountant = account.sudo().accountant_id
         self.assertEqual(
             accountant, self.env.ref("account_amazon_refund.amazon_sp_demo_accountant")
         )
