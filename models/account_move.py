@@ -59,7 +59,16 @@ class AccountMove(models.Model):
         a credit note matched only with entries "reversed". Cleared by Amazon, it is paid."""
         res = super()._compute_payment_state()
         for move in self:
-            if move.payment_state == "reversed" and move._is_amazon_sp_document():
+            if move.payment_state != "reversed" or not move._is_amazon_sp_document():
+                continue
+            clearing = move.company_id.amazon_sp_clearing_account_id
+            receivable = move.line_ids.filtered(
+                lambda line: (
+                    line.account_id.account_type in ("asset_receivable", "liability_payable")
+                )
+            )
+            # Cleared on the Amazon clearing account (by the settlement), not reversed by hand.
+            if receivable and receivable.account_id == clearing:
                 move.payment_state = "paid"
         return res
 
