@@ -45,6 +45,11 @@
     "demo": [
         "demo/amazon_sp_account_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "account_amazon_refund/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
     "application": False,
 }

@@ -22,3 +22,4 @@ from . import amazon_sp_reimbursement
 from . import amazon_sp_account_returns
 from . import account_move_line
 from . import amazon_sp_return_rate
+from . import amazon_sp_mail_note

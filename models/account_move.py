@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from .amazon_sp_event import EVENT_TYPE_SELECTION
 from .amazon_sp_flow_guard import flow
@@ -26,10 +27,88 @@ class AccountMove(models.Model):
         readonly=True,
     )
     amazon_event_count = fields.Integer(compute="_compute_amazon_event_count")
+    amazon_settled_by_id = fields.Many2one(
+        "amazon.sp.settlement",
+        compute="_compute_amazon_settled_by_id",
+        string="Settled by Amazon Settlement",
+        help="The Amazon settlement whose payout cleared this document.",
+    )
 
     def _compute_amazon_event_count(self):
         for move in self:
             move.amazon_event_count = len(move.amazon_event_ids)
+
+    def _is_amazon_sp_document(self):
+        """Imported from Amazon (an event's document or a settlement's payout)."""
+        self.ensure_one()
+        return bool(self.amazon_event_ids or self.amazon_marketplace_id)
+
+    def _amazon_sp_logs_notes(self):
+        return any(move._is_amazon_sp_document() for move in self)
+
+    @api.depends("amazon_event_ids.settlement_id.payout_move_id", "line_ids.reconciled")
+    def _compute_amazon_settled_by_id(self):
+        for move in self:
+            settlements = move.amazon_event_ids.settlement_id.filtered("payout_move_id")
+            settled = settlements[:1]
+            move.amazon_settled_by_id = settled.paid_by_id or settled
+
+    @api.depends("amazon_event_ids", "amazon_marketplace_id")
+    def _compute_payment_state(self):
+        """Amazon documents are cleared by their settlement's payout, an entry: Odoo would call
+        a credit note matched only with entries "reversed". Cleared by Amazon, it is paid."""
+        res = super()._compute_payment_state()
+        for move in self:
+            if move.payment_state != "reversed" or not move._is_amazon_sp_document():
+                continue
+            clearing = move.company_id.amazon_sp_clearing_account_id
+            receivable = move.line_ids.filtered(
+                lambda line: (
+                    line.account_id.account_type in ("asset_receivable", "liability_payable")
+                )
+            )
+            # Cleared on the Amazon clearing account (by the settlement), not reversed by hand.
+            if receivable and receivable.account_id == clearing:
+                move.payment_state = "paid"
+        return res
+
+    def _compute_payments_widget_to_reconcile_info(self):
+        """Amazon documents are reconciled by their settlement only: none is offered to, nor
+        offered, another document's outstanding credits or debits."""
+        res = super()._compute_payments_widget_to_reconcile_info()
+        for move in self.filtered("invoice_has_outstanding"):
+            if move._is_amazon_sp_document():
+                move.invoice_outstanding_credits_debits_widget = False
+                move.invoice_has_outstanding = False
+                continue
+            widget = move.invoice_outstanding_credits_debits_widget
+            foreign = self.env["account.move"].browse(
+                [item["move_id"] for item in widget["content"]]
+            )
+            amazon = foreign.filtered(lambda other: other._is_amazon_sp_document()).ids
+            content = [item for item in widget["content"] if item["move_id"] not in amazon]
+            move.invoice_outstanding_credits_debits_widget = content and {
+                **widget,
+                "content": content,
+            }
+            move.invoice_has_outstanding = bool(content)
+        return res
+
+    def js_assign_outstanding_line(self, line_id):
+        """The widget's click, refused between an Amazon document and another document."""
+        line = self.env["account.move.line"].browse(line_id)
+        for move in self:
+            if move._is_amazon_sp_document() or line.move_id._is_amazon_sp_document():
+                raise UserError(
+                    self.env._(
+                        "Amazon documents are reconciled by their Amazon settlement only: "
+                        "%(document)s cannot be matched by hand.",
+                        document=(
+                            line.move_id if not move._is_amazon_sp_document() else move
+                        ).display_name,
+                    )
+                )
+        return super().js_assign_outstanding_line(line_id)
 
     def action_view_amazon_events(self):
         self.ensure_one()

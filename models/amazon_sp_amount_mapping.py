@@ -1,6 +1,7 @@
 import logging
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
@@ -64,6 +65,27 @@ class AmazonSpAmountMapping(models.Model):
                 """
             )
         )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_default_rule(self):
+        """A company-wide default rule deleted would come back at the next import: archive it."""
+        rules = _domain_plan().default_rules()
+        defaults = {
+            rule.amount_type.lower()
+            for rule in (rules.values() if isinstance(rules, dict) else rules)
+        }
+        default = self.filtered(
+            lambda mapping: not mapping.marketplace_id and mapping.amount_type.lower() in defaults
+        )
+        if default:
+            raise UserError(
+                self.env._(
+                    "%(rules)s: default rules cannot be deleted, the next import would create "
+                    "them again. Archive them instead (Action, then Archive): an archived "
+                    "default rule stays archived.",
+                    rules=", ".join(default.mapped("amount_type")),
+                )
+            )
 
     @api.model
     def _selection_role(self):

@@ -138,9 +138,8 @@ class AmazonSpReconciliation(models.Model):
         }
 
     def action_export_pdf(self):
-        return self.env.ref(
-            "account_amazon_refund.action_report_amazon_sp_reconciliation"
-        ).report_action(self)
+        self.ensure_one()
+        return self.env["amazon.sp.service.review"]._export_pdf(self)
 
 
 class AmazonSpReconciliationLine(models.Model):

@@ -448,3 +448,26 @@ class AmazonSpServiceReview(models.AbstractModel):
                 "mimetype": XLSX_MIMETYPE,
             }
         )
+
+    def _export_pdf(self, review):
+        """The review's PDF report; without wkhtmltopdf (Odoo prints PDF with it) the same
+        report as an HTML file, downloaded, instead of Odoo's notice. Returns an action."""
+        review.ensure_one()
+        report = self.env.ref("account_amazon_refund.action_report_amazon_sp_reconciliation")
+        if self.env["ir.actions.report"].get_wkhtmltopdf_state() in ("ok", "upgrade", "workers"):
+            return report.report_action(review)
+        html = self.env["ir.actions.report"]._render_qweb_html(report.report_name, review.ids)[0]
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"{review.name}.html".replace("/", "-"),
+                "raw": html,
+                "res_model": review._name,
+                "res_id": review.id,
+                "mimetype": "text/html",
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "self",
+        }

@@ -33,3 +33,5 @@ from . import test_sales_summary
 from . import test_sales_invoice
 from . import test_whole_settlement
 from . import test_claims_emulator
+from . import test_books_community
+from . import test_tour_books
