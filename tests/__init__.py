@@ -30,3 +30,4 @@ from . import test_anomalies
 from . import test_returns
 from . import test_settlement_from_report
 from . import test_sales_summary
+from . import test_overview
