@@ -1,5 +1,8 @@
 import json
+import re
 from datetime import date, datetime
+
+import lxml.html
 
 from odoo import Command
 from odoo.tests import TransactionCase, tagged
@@ -287,23 +290,46 @@ class TestOverview(AmazonSpTestMixin, TransactionCase):
     # ------------------------------------------------------------------------------------------
 
     def test_settlement_summary_shows_the_figures_and_the_documents(self):
+        self.maxDiff = None
         report = self.env.ref("account_amazon_refund.action_report_amazon_sp_settlement_summary")
         html, _kind = self.env["ir.actions.report"]._render_qweb_html(report, self.settlement.ids)
         html = html.decode()
         self.assertIn("Settlement Summary", html)
         self.assertIn("Amazon.com", html)
-        for label, amount in (
-            ("Sales", "50.00"),
-            ("Refunds", f"{MINUS}20.00"),
-            ("Fees", f"{MINUS}7.00"),
-            ("Advertising", f"{MINUS}5.00"),
-            ("Reimbursements", "15.00"),
-        ):
-            self.assertRegex(html, rf"{label}</td>\s*<td[^>]*>\d+</td>\s*<td[^>]*>[^<]*{amount}")
+        figures = {
+            row[0]: row[1:]
+            for row in self._table_rows(html, "o_amazon_summary_figures")
+            if len(row) == 3
+        }
+        self.assertEqual(
+            figures,
+            {
+                "Sales": ["1", f"${NBSP}50.00"],
+                "Refunds": ["1", f"${NBSP}-20.00"],
+                "Fees": ["2", f"${NBSP}-7.00"],
+                "Advertising": ["1", f"${NBSP}-5.00"],
+                "Reimbursements": ["1", f"${NBSP}15.00"],
+                "Amazon's total": ["", f"${NBSP}33.00"],
+            },
+        )
+        payout = dict(row for row in self._table_rows(html, "o_amazon_summary_payout"))
+        self.assertEqual(payout["Paid to the bank"], f"${NBSP}33.00")
         self.assertIn("33.00", html)
         self.assertIn(self.fee_entry.name, html)
         self.assertIn("Amazon Service Fee, fees", html)
         self.assertNotIn("Not explained", html)
+
+    def _table_rows(self, html, css_class):
+        """The text of the cells of each row of the report's table ``css_class``."""
+        tree = lxml.html.fromstring(html)
+        table = tree.xpath(f"//table[contains(@class, '{css_class}')]")[0]
+        return [
+            [
+                re.sub(r"[ \t\n]+", " ", cell.text_content()).replace("\ufeff", "").strip()
+                for cell in row.xpath("./th|./td")
+            ]
+            for row in table.xpath(".//tr[not(ancestor::thead)]")
+        ]
 
     def test_summary_names_what_the_events_do_not_explain(self):
         self.settlement._amazon_sp_flow().original_total = 40.00
