@@ -1,4 +1,5 @@
 from odoo import fields, models, tools
+from odoo.tools import SQL
 
 from ..domain.plan_rules import default_rules
 from .amazon_sp_event import EVENT_TYPE_SELECTION, STATE_SELECTION
@@ -28,35 +29,38 @@ KIND_ACCOUNTS = {
 def _types_condition(line, refs):
     """SQL: the line's amount type is one the default rules book on one of ``refs``."""
     types = sorted(t for t, rule in default_rules().items() if rule.account_ref in refs)
-    exact = [t for t in types if not t.endswith("/*")]
-    parts = [f"{line}.amount_type IN ({', '.join(_quote(t) for t in exact)})"] if exact else []
-    parts += [f"{line}.amount_type LIKE {_quote(t[:-1] + '%')}" for t in types if t.endswith("/*")]
-    return "(" + (" OR ".join(parts) or "FALSE") + ")"
+    amount_type = SQL("%s.amount_type", SQL.identifier(line))
+    parts = [SQL("%s IN %s", amount_type, tuple(t for t in types if not t.endswith("/*")))]
+    parts += [SQL("%s LIKE %s", amount_type, t[:-1] + "%") for t in types if t.endswith("/*")]
+    return SQL("(%s)", SQL(" OR ").join(parts))
 
 
 def kind_sql(line="line", event="ev"):
     """SQL: the kind of an event line (sales, refunds, fees, advertising, reimbursements,
     reserve, other), as the overview and the settlement summary group them: by the account
     the default rules book its amount type on, else by its category and its event's type."""
-    refunds = ", ".join(_quote(t) for t in REFUND_EVENT_TYPES)
-    cases = "\n".join(
-        f"WHEN {_types_condition(line, refs)} THEN '{kind}'" for kind, refs in KIND_ACCOUNTS.items()
+    cases = SQL(" ").join(
+        SQL("WHEN %s THEN %s", _types_condition(line, refs), kind)
+        for kind, refs in KIND_ACCOUNTS.items()
     )
-    return f"""
+    return SQL(
+        """
         CASE
-            {cases}
-            WHEN {line}.category IN ('Fee', 'FeeTax') THEN 'fee'
-            WHEN {event}.event_type = 'service_fee' THEN 'fee'
-            WHEN {line}.amount_type ILIKE '%reimburs%' THEN 'reimbursement'
-            WHEN {event}.event_type = 'sale' THEN 'sale'
-            WHEN {event}.event_type IN ({refunds}) THEN 'refund'
+            %(cases)s
+            WHEN %(line)s.category IN ('Fee', 'FeeTax') THEN 'fee'
+            WHEN %(event)s.event_type = 'service_fee' THEN 'fee'
+            WHEN %(line)s.amount_type ILIKE %(reimbursed)s THEN 'reimbursement'
+            WHEN %(event)s.event_type = 'sale' THEN 'sale'
+            WHEN %(event)s.event_type IN %(refunds)s THEN 'refund'
             ELSE 'other'
         END
-    """
-
-
-def _quote(text):
-    return "'" + text.replace("'", "''") + "'"
+        """,
+        cases=cases,
+        line=SQL.identifier(line),
+        event=SQL.identifier(event),
+        refunds=REFUND_EVENT_TYPES,
+        reimbursed="%reimburs%",
+    )
 
 
 class AmazonSpEventLineReport(models.Model):
@@ -94,8 +98,9 @@ class AmazonSpEventLineReport(models.Model):
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
-            f"""
-            CREATE OR REPLACE VIEW {self._table} AS (
+            SQL(
+                """
+            CREATE OR REPLACE VIEW %s AS (
                 SELECT line.id AS id,
                        ev.id AS event_id,
                        ev.account_id,
@@ -104,18 +109,23 @@ class AmazonSpEventLineReport(models.Model):
                        ev.settlement_id,
                        ev.event_type,
                        ev.state AS event_state,
-                       {kind_sql()} AS kind,
+                       %s AS kind,
                        line.amount_type,
                        line.category,
                        COALESCE(ev.date, (ev.posted_date AT TIME ZONE 'UTC')::date) AS date,
                        ev.currency_id,
                        line.amount,
                        company.currency_id AS company_currency_id,
-                       line.amount / {COMPANY_RATE} AS amount_company,
+                       line.amount / %s AS amount_company,
                        1 AS line_count
                   FROM amazon_sp_event_line line
                   JOIN amazon_sp_event ev ON ev.id = line.event_id
-                  {COMPANY_RATE_SQL}
+                  %s
             )
-            """
+            """,
+                SQL.identifier(self._table),
+                kind_sql(),
+                COMPANY_RATE,
+                COMPANY_RATE_SQL,
+            )
         )

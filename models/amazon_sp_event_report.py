@@ -1,10 +1,12 @@
 from odoo import fields, models, tools
+from odoo.tools import SQL
 
 from .amazon_sp_event import EVENT_TYPE_SELECTION, REVIEW_REASON_SELECTION, STATE_SELECTION
 
 # The company-currency amount of a row: its amount at the company's rate of the accounting
 # date (the rate the documents use; 1 when the currency has no rate, as Odoo does).
-COMPANY_RATE_SQL = """
+COMPANY_RATE_SQL = SQL(
+    """
     LEFT JOIN res_company company ON company.id = ev.company_id
     LEFT JOIN LATERAL (
         SELECT r.rate
@@ -16,8 +18,9 @@ COMPANY_RATE_SQL = """
          LIMIT 1
     ) cur_rate ON ev.currency_id IS DISTINCT FROM company.currency_id
 """
+)
 # Odoo's rate: units of the currency per unit of the company's currency.
-COMPANY_RATE = "COALESCE(NULLIF(cur_rate.rate, 0), 1.0)"
+COMPANY_RATE = SQL("COALESCE(NULLIF(cur_rate.rate, 0), 1.0)")
 
 
 class AmazonSpEventReport(models.Model):
@@ -55,8 +58,9 @@ class AmazonSpEventReport(models.Model):
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
-            f"""
-            CREATE OR REPLACE VIEW {self._table} AS (
+            SQL(
+                """
+            CREATE OR REPLACE VIEW %s AS (
                 SELECT ev.id AS id,
                        ev.id AS event_id,
                        ev.name AS name,
@@ -72,10 +76,14 @@ class AmazonSpEventReport(models.Model):
                        ev.currency_id,
                        ev.amount_total,
                        company.currency_id AS company_currency_id,
-                       ev.amount_total / {COMPANY_RATE} AS amount_company,
+                       ev.amount_total / %s AS amount_company,
                        1 AS event_count
                   FROM amazon_sp_event ev
-                  {COMPANY_RATE_SQL}
+                  %s
             )
-            """
+            """,
+                SQL.identifier(self._table),
+                COMPANY_RATE,
+                COMPANY_RATE_SQL,
+            )
         )
