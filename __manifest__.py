@@ -34,6 +34,8 @@
         "views/amazon_sp_reconciliation_views.xml",
         "views/amazon_sp_daily_check_views.xml",
         "report/amazon_sp_reconciliation_report.xml",
+        "report/amazon_sp_settlement_summary_report.xml",
+        "views/amazon_sp_dashboard_views.xml",
         "views/amazon_sp_amount_mapping_views.xml",
         "views/account_move_views.xml",
         "wizards/amazon_sp_anomaly_dismiss_views.xml",

@@ -28,6 +28,9 @@ KINDS = {
 # Kinds that explain a figure without being an error in Odoo's books.
 INFORMATIONAL = frozenset({"conversion", "reserve"})
 REFUND_TYPES = frozenset({"refund", "guarantee_claim", "chargeback"})
+# Plain words for the event types and statuses the difference messages name.
+TYPE_WORDS = {"guarantee_claim": "A-to-z claim", "service_fee": "service fee"}
+STATE_WORDS = {"to_review": "waits for review", "ready": "draft documents", "new": "not booked yet"}
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,8 @@ def _event_difference(ev, odoo, quantum):
         what = "is deferred by Amazon and not in Odoo" if deferred else "is not in Odoo"
         order = f" {ev.amazon_order_id}" if ev.amazon_order_id else ""
         message = (
-            f"{ev.event_type}{order} of {ev.posted_date:%Y-%m-%d} ({ev.total} {ev.currency}) {what}"
+            f"{TYPE_WORDS.get(ev.event_type, ev.event_type).capitalize()}{order} of "
+            f"{ev.posted_date:%Y-%m-%d} ({ev.total} {ev.currency}) {what}"
         )
         return Difference(kind, ev.total, f"{kind}:{ev.key}", message, **where)
     if odoo.posted_total is None:
@@ -186,7 +190,7 @@ def _event_difference(ev, odoo, quantum):
             kind = "unmapped"
             what = "waits for a mapping of " + (", ".join(odoo.unmapped_types) or "a type")
         else:
-            kind, what = "not_posted", f"not posted ({odoo.state})"
+            kind, what = "not_posted", f"not posted ({STATE_WORDS.get(odoo.state, odoo.state)})"
         message = f"{odoo.name or ev.key} ({ev.total} {ev.currency}) {what}"
         return Difference(kind, ev.total, f"{kind}:{ev.key}", message, odoo_ref=odoo.ref, **where)
     gap = ev.total - odoo.posted_total

@@ -23,3 +23,5 @@ from . import amazon_sp_account_returns
 from . import account_move_line
 from . import amazon_sp_return_rate
 from . import amazon_sp_mail_note
+from . import amazon_sp_event_report
+from . import amazon_sp_event_line_report

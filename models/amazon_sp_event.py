@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_date
 
 from ..domain import NormalizationError, sources
 from ..domain.model import event_from_json
@@ -45,6 +46,16 @@ REVIEW_REASON_SELECTION = [
 USER_FIELDS = ("ignore_reason",)
 
 
+def pretty_json(text):
+    """Stored JSON indented to be read (the text as it is when it is not JSON)."""
+    if not text:
+        return text
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
 class AmazonSpEvent(models.Model):
     """One Amazon money movement (refund, claim, chargeback...), staged before it is posted."""
 
@@ -72,13 +83,18 @@ class AmazonSpEvent(models.Model):
     amount_total = fields.Monetary(string="Net Amount", currency_field="currency_id")
     key = fields.Char(required=True, readonly=True, index=True)
     fingerprint = fields.Char(readonly=True, index=True)
-    transaction_id = fields.Char(readonly=True)
+    transaction_id = fields.Char(string="Transaction ID", readonly=True)
     group_id = fields.Char(string="Event Group", readonly=True, index=True)
     settlement_id = fields.Many2one(
         "amazon.sp.settlement", readonly=True, index=True, ondelete="set null"
     )
     transaction_status = fields.Char(readonly=True)
     raw_json = fields.Text(string="Raw JSON", readonly=True)
+    raw_json_pretty = fields.Text(
+        string="Raw JSON (readable)",
+        compute="_compute_json_pretty",
+        help="Amazon's data, indented to be read; the stored raw JSON is kept exactly as received.",
+    )
     raw_sha256 = fields.Char(string="SHA-256", readonly=True)
     raw_mismatch = fields.Boolean(
         string="Raw Data Altered",
@@ -93,12 +109,17 @@ class AmazonSpEvent(models.Model):
         "Amazon wrote them, date in UTC): the documents are planned from it.",
     )
     content_sha256 = fields.Char(
-        readonly=True, help="Digest of the amounts, types, dates and ids (not volatile fields)."
+        string="Content SHA-256",
+        readonly=True,
+        help="Digest of the amounts, types, dates and ids (not volatile fields).",
     )
     upstream_raw_json = fields.Text(
         string="Changed Raw JSON", readonly=True, help="The new content Amazon sent under this key."
     )
-    upstream_sha256 = fields.Char(readonly=True)
+    upstream_raw_json_pretty = fields.Text(
+        string="Changed Raw JSON (readable)", compute="_compute_json_pretty"
+    )
+    upstream_sha256 = fields.Char(string="Changed SHA-256", readonly=True)
     line_ids = fields.One2many("amazon.sp.event.line", "event_id", string="Lines")
     state = fields.Selection(
         STATE_SELECTION, default="new", required=True, index=True, tracking=True
@@ -137,12 +158,28 @@ class AmazonSpEvent(models.Model):
         )
     ]
 
-    @api.depends("event_type", "amazon_order_id", "key")
+    @api.depends("event_type", "amazon_order_id", "date", "posted_date")
     def _compute_name(self):
-        labels = dict(EVENT_TYPE_SELECTION)
+        """ "Refund 111-1234567-1234567", or "Adjustment of 20 Nov 2026" for an event without
+        an order (never Amazon's technical keys)."""
+        labels = dict(self._fields["event_type"]._description_selection(self.env))
         for event in self:
-            what = labels.get(event.event_type) or "Event"
-            event.name = f"{what} {event.amazon_order_id or (event.key or '')[:16]}"
+            what = labels.get(event.event_type) or self.env._("Amazon event")
+            if event.amazon_order_id:
+                event.name = f"{what} {event.amazon_order_id}"
+            elif event.date or event.posted_date:
+                day = format_date(
+                    self.env, event.date or event.posted_date, date_format="dd MMM yyyy"
+                )
+                event.name = self.env._("%(what)s of %(date)s", what=what, date=day)
+            else:
+                event.name = what
+
+    @api.depends("raw_json", "upstream_raw_json")
+    def _compute_json_pretty(self):
+        for event in self:
+            event.raw_json_pretty = pretty_json(event.raw_json)
+            event.upstream_raw_json_pretty = pretty_json(event.upstream_raw_json)
 
     def _compute_move_count(self):
         for event in self:

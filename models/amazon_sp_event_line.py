@@ -23,7 +23,7 @@ class AmazonSpEventLine(models.Model):
     amount = fields.Monetary(currency_field="currency_id", help="Amazon's sign (seller's view).")
     sku = fields.Char(string="SKU")
     quantity = fields.Float(digits=(16, 4))
-    order_adjustment_item_id = fields.Char()
+    order_adjustment_item_id = fields.Char(string="Order Adjustment Item ID")
     description = fields.Char()
     is_unmapped = fields.Boolean(
         string="Unmapped",

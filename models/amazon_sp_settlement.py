@@ -1,5 +1,9 @@
-from odoo import api, fields, models
+from babel.dates import format_date
 
+from odoo import api, fields, models
+from odoo.tools.misc import formatLang
+
+from .amazon_sp_event import pretty_json
 from .amazon_sp_flow_guard import flow
 
 PROCESSING_STATUS_SELECTION = [("open", "Open"), ("closed", "Closed")]
@@ -12,6 +16,36 @@ SETTLEMENT_STATE_SELECTION = [
 ]
 # What a user may write on a settlement outside the import's flows (a note).
 USER_FIELDS = ("review_message",)
+MINUS = "\N{MINUS SIGN}"
+EN_DASH = "\N{EN DASH}"
+
+
+def period_label(start, end, lang=None):
+    """A settlement period in plain words: "06–20 Nov 2026", "28 Oct – 10 Nov 2026",
+    "28 Dec 2025 – 10 Jan 2026", "06 Nov 2026 –" (open, no end yet)."""
+    if not start:
+        return ""
+    locale = (lang or "en_US").split("@")[0]
+    start, end = start.date(), end and end.date()
+
+    def fmt(day, pattern):
+        return format_date(day, pattern, locale=locale)
+
+    if not end:
+        return f"{fmt(start, 'dd MMM yyyy')} {EN_DASH}"
+    if end == start:
+        return fmt(end, "dd MMM yyyy")
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{fmt(start, 'dd')}{EN_DASH}{fmt(end, 'dd MMM yyyy')}"
+    if start.year == end.year:
+        return f"{fmt(start, 'dd MMM')} {EN_DASH} {fmt(end, 'dd MMM yyyy')}"
+    return f"{fmt(start, 'dd MMM yyyy')} {EN_DASH} {fmt(end, 'dd MMM yyyy')}"
+
+
+def amount_label(env, amount, currency):
+    """An amount with its currency symbol and the currency's decimals ("$ −314.96",
+    "¥ 1,200"), a true minus sign for a negative amount."""
+    return formatLang(env, amount or 0.0, currency_obj=currency).replace("-", MINUS)
 
 
 class AmazonSpSettlement(models.Model):
@@ -76,10 +110,15 @@ class AmazonSpSettlement(models.Model):
         string="Paid With",
         help="The later settlement whose payout paid this one's failed transfer.",
     )
-    trace_id = fields.Char(readonly=True)
+    trace_id = fields.Char(string="Trace ID", readonly=True)
     from_report = fields.Boolean(string="From a Settlement Report File", readonly=True)
     account_tail = fields.Char(readonly=True, help="Last digits of the bank account paid.")
     raw_json = fields.Text(string="Raw JSON", readonly=True)
+    raw_json_pretty = fields.Text(
+        string="Raw JSON (readable)",
+        compute="_compute_raw_json_pretty",
+        help="Amazon's data, indented to be read; the stored raw JSON is kept exactly as received.",
+    )
     raw_sha256 = fields.Char(string="SHA-256", readonly=True)
     event_ids = fields.One2many("amazon.sp.event", "settlement_id", string="Events")
     state = fields.Selection(
@@ -106,12 +145,29 @@ class AmazonSpSettlement(models.Model):
         ),
     ]
 
-    @api.depends("group_id", "start_date", "currency_id")
+    @api.depends(
+        "group_id", "marketplace_id.name", "start_date", "end_date", "currency_id", "original_total"
+    )
     def _compute_name(self):
+        """Named as an accountant reads it: "Amazon.com · 06–20 Nov 2026 · $ −314.96"
+        (marketplace, period, Amazon's total with its currency); the event group id only while
+        Amazon gave nothing else."""
         for settlement in self:
-            start = fields.Date.to_string(settlement.start_date) if settlement.start_date else ""
-            currency = settlement.currency_id.name or ""
-            settlement.name = " ".join(p for p in (start, currency, settlement.group_id) if p)
+            parts = [
+                settlement.marketplace_id.name,
+                period_label(settlement.start_date, settlement.end_date, settlement.env.lang),
+            ]
+            if settlement.currency_id:
+                parts.append(
+                    amount_label(settlement.env, settlement.original_total, settlement.currency_id)
+                )
+            parts = [p for p in parts if p]
+            settlement.name = " · ".join(parts) if parts else settlement.group_id
+
+    @api.depends("raw_json")
+    def _compute_raw_json_pretty(self):
+        for settlement in self:
+            settlement.raw_json_pretty = pretty_json(settlement.raw_json)
 
     @api.depends("report_ids.state")
     def _compute_witness_state(self):
@@ -175,3 +231,69 @@ class AmazonSpSettlement(models.Model):
             "res_id": self.payout_move_id.id,
             "view_mode": "form",
         }
+
+    # ------------------------------------------------------------------------------------------
+    # Settlement summary (the one-page report an accountant sends)
+    # ------------------------------------------------------------------------------------------
+
+    def action_summary(self):
+        """The settlement summary: the PDF when Odoo can print one, else the HTML page."""
+        report = self.env.ref("account_amazon_refund.action_report_amazon_sp_settlement_summary")
+        if self.env["ir.actions.report"].get_wkhtmltopdf_state() == "ok":
+            return report.report_action(self)
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/report/html/{report.report_name}/{','.join(map(str, self.ids))}",
+            "target": "new",
+        }
+
+    def _summary_values(self):
+        """What the settlement summary shows: Amazon's figures by kind (sales, refunds, fees,
+        advertising, reimbursements, reserve, other) from the events' amounts, the carried
+        balance, the payout, and the documents that booked them."""
+        self.ensure_one()
+        Report = self.env["amazon.sp.event.line.report"]
+        groups = Report._read_group(
+            [("settlement_id", "=", self.id)], ["kind"], ["amount:sum", "__count"]
+        )
+        by_kind = {kind: (amount, count) for kind, amount, count in groups}
+        rows = [
+            {"label": label, "amount": by_kind[kind][0], "count": by_kind[kind][1]}
+            for kind, label in Report._fields["kind"]._description_selection(self.env)
+            if kind in by_kind
+        ]
+        events_total = sum(amount for amount, _count in by_kind.values())
+        carried = self.carried_balance
+        unexplained = self.currency_id.round(self.original_total - events_total - carried)
+        return {
+            "rows": rows,
+            "events_total": events_total,
+            "carried_label": dict(
+                self._fields["carried_kind"]._description_selection(self.env)
+            ).get(self.carried_kind),
+            "unexplained": unexplained if not self.currency_id.is_zero(unexplained) else 0.0,
+            "documents": self._summary_documents(),
+            "bank_lines": self._summary_bank_lines(),
+        }
+
+    def _summary_documents(self):
+        """[(kind label, moves)] of the documents that booked the settlement's events and its
+        payout."""
+        moves = self.event_ids.move_ids.filtered(lambda m: m.state != "cancel")
+        kinds = dict(moves._fields["move_type"]._description_selection(self.env))
+        result = [
+            (kinds[move_type], moves.filtered(lambda m, t=move_type: m.move_type == t))
+            for move_type in ("out_invoice", "out_refund", "entry")
+            if move_type in moves.mapped("move_type")
+        ]
+        if self.payout_move_id:
+            result.append((self.env._("Payout"), self.payout_move_id))
+        return result
+
+    def _summary_bank_lines(self):
+        """The bank statement lines the payout entry is reconciled with."""
+        if not self.payout_move_id:
+            return self.env["account.bank.statement.line"]
+        line = self.env["amazon.sp.service.settlement"]._payout_line(self)
+        counterparts = line.matched_debit_ids.debit_move_id | line.matched_credit_ids.credit_move_id
+        return counterparts.move_id.statement_line_id

@@ -100,7 +100,7 @@ def test_every_event_kind_is_named():
     assert by["missing"].amount == D("-10.00") and "is not in Odoo" in by["missing"].message
     assert by["missing"].order_id == "111-1111111-1111111"
     assert "deferred by Amazon" in by["deferred"].message
-    assert "not posted (ready)" in by["waiting"].message
+    assert "not posted (draft documents)" in by["waiting"].message
     assert "waits for a mapping of Fee/New" in by["unmapped"].message
     assert by["changed"].amount == D("-2.00")
     assert "Amazon changed it after import: was -15.00" in by["changed"].message

@@ -190,7 +190,9 @@ class AmazonSpServiceDocuments(models.AbstractModel):
         return {
             **self._common_vals(event, batch),
             "move_type": "entry",
-            "ref": f"{self._ref(event)} ({document.kind})",
+            "ref": self.env._("%(ref)s, fees", ref=self._ref(event))
+            if document.kind == "fee_entry"
+            else self._ref(event),
             "line_ids": lines,
         }
 

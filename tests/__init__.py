@@ -35,3 +35,4 @@ from . import test_whole_settlement
 from . import test_claims_emulator
 from . import test_books_community
 from . import test_tour_books
+from . import test_overview

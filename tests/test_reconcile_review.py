@@ -199,7 +199,7 @@ class TestReconcileReview(AmazonImportCommon):
         self.assertEqual(activity.user_id, self.account.accountant_id)
         self.assertIn(f"{abs(check.refund_difference):.2f}", activity.note)
         self.assertIn("Refunds: Amazon", activity.note)
-        self.assertIn(f"Event not imported: refund {missing.order_id}", check.differences)
+        self.assertIn(f"Event not imported: Refund {missing.order_id}", check.differences)
         self.assertIn("Document changed after posting", check.differences)
         self.assertIn("Unmapped amount type", check.differences)
         self.assertIn(missing.order_id, activity.note)
