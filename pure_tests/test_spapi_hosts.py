@@ -25,7 +25,9 @@ SECRET_PAGE = "<html>internal admin page of 10.0.0.5: db password hunter2</html>
 
 def _auth(session=None, token_url=const.LWA_TOKEN_URL, **kwargs):
     session = session or FakeSession(handler=lambda *args, **kw: lwa_token())
-    return LwaAuth("client-id", "client-secret-value", "Atzr|refresh", token_url, session, **kwargs)
+    return LwaAuth(
+        "client-id", "client-secret-value", "test-refresh-token", token_url, session, **kwargs
+    )
 
 
 @pytest.mark.parametrize("url", sorted(const.API_HOSTS.values()))

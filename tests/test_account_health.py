@@ -62,7 +62,7 @@ class TestAccountHealth(AmazonImportCommon):
         revoked = self._import_account(name="Revoked", accountant_id=self.amazon_manager.id)
         healthy = self._import_account(name="Healthy")
         # The seller removed the authorization: LWA answers invalid_grant to its refresh token.
-        revoked.refresh_token = "Atzr|removed-by-the-seller"
+        revoked.refresh_token = "test-refresh-removed-by-the-seller"
         with mute_logger(*LOGGERS):
             Account._cron_amazon_sp_sync()
         [failed] = Run.search([("account_id", "=", revoked.id)])
@@ -185,7 +185,7 @@ class TestAccountHealth(AmazonImportCommon):
         self.assertEqual(rotate.date_deadline, date(2026, 7, 9))
         # A new client secret: a new deadline, 180 days later.
         with freeze_time("2026-06-20 10:00:00"):
-            account.lwa_client_secret = "amzn1.oa2-cs.v1.rotated"
+            account.lwa_client_secret = "test-client-secret-rotated"
         self.assertEqual(account.lwa_client_secret_expiry, datetime(2026, 12, 17, 10, 0))
         with freeze_time("2026-12-12 08:00:00"):
             Account._cron_amazon_sp_health()

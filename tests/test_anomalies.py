@@ -27,7 +27,7 @@ class TestAnomalies(AmazonSpTestMixin, AccountTestInvoicingCommon):
         cls._setup_amazon_sp()
         cls.env.user.groups_id += cls.env.ref("account_amazon_refund.group_amazon_sp_manager")
         cls.account = cls._create_account(
-            refresh_token="Atzr|test", region="eu", accountant_id=cls.amazon_user.id
+            refresh_token="test-refresh-token", region="eu", accountant_id=cls.amazon_user.id
         )
         cls.eur = cls.env.ref("base.EUR")
         cls.eur.active = True

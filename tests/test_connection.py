@@ -74,7 +74,7 @@ class TestConnection(AmazonSpEmulatorMixin, HttpCase):
         self.assertEqual(self.account.marketplace_ids, expected)
 
     def test_connection_fails_with_a_wrong_refresh_token(self):
-        self.account.refresh_token = "Atzr|wrong-refresh-token"
+        self.account.refresh_token = "test-wrong-refresh-token"
         account = self.account.with_user(self.amazon_manager)
         error = self._run_failing(account.action_test_connection)
         message = str(error.args[0])
@@ -120,7 +120,7 @@ class TestConnection(AmazonSpEmulatorMixin, HttpCase):
         user_account = self.account.with_user(self.amazon_user)
         messages = len(self.account.message_ids)
         user_account.action_test_connection()
-        self.account.refresh_token = "Atzr|wrong-refresh-token"
+        self.account.refresh_token = "test-wrong-refresh-token"
         self.addCleanup(setattr, self.account, "refresh_token", self.emu.refresh_token)
         self.env.flush_all()
         error = self._run_failing(user_account.action_test_connection)

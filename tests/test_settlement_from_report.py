@@ -223,11 +223,11 @@ class TestSettlementFromReport(AmazonSpTestMixin, AccountTestInvoicingCommon):
         self.assertEqual(run.events_fetched, 0)
 
     def test_the_daily_check_reads_nothing_again_for_an_account_on_report_files(self):
-        self.account.write({"refresh_token": "Atzr|report-seller", "state": "linked"})
+        self.account.write({"refresh_token": "test-refresh-report-seller", "state": "linked"})
         api_account = self._create_account(
             name="API Seller",
             seller_id="A1APISELLER",
-            refresh_token="Atzr|api-seller",
+            refresh_token="test-refresh-api-seller",
             state="linked",
             marketplace_ids=[Command.set(self.marketplace_ca.ids)],
         )
