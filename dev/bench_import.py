@@ -130,23 +130,13 @@ def _run_size(registry, n, rate_scale):
             env = api.Environment(cr, SUPERUSER_ID, {})
             company = env.company
             company._amazon_sp_ensure_setup()
-            # The emulator is not one of Amazon's hosts.
-            env["ir.config_parameter"].set_param(f"{MODULE}.allow_custom_hosts", "1")
-            account = env["amazon.sp.account"].create(
-                {
-                    "name": f"Bench {n}",
-                    "company_id": company.id,
-                    "region": "na",
-                    "seller_id": seller,
-                    "application_id": emu.application_id,
-                    "lwa_client_id": emu.client_id,
-                    "lwa_client_secret": emu.client_secret,
-                    "refresh_token": emu.refresh_token,
-                    "api_url": emu.url,
-                    "lwa_url": emu.lwa_url,
-                    "marketplace_ids": [(6, 0, env.ref(f"{MODULE}.amazon_sp_marketplace_us").ids)],
-                    "sync_from": (now - timedelta(days=10)).replace(tzinfo=None),
-                }
+            account = _bench_account(
+                env,
+                emu,
+                f"Bench {n}",
+                seller,
+                env.ref(f"{MODULE}.amazon_sp_marketplace_us"),
+                now - timedelta(days=10),
             )
             cr.commit()
             scaled = {op: (r * rate_scale, b) for op, (r, b) in OPERATIONS.items()}
@@ -270,6 +260,28 @@ def _summary_dataset(seller, n, refund_share, now):
     return dataset, group
 
 
+def _bench_account(env, emu, name, seller, marketplaces, sync_from):
+    """A seller account of the company linked to the emulator ``emu`` (which is not one of
+    Amazon's hosts: the parameter that allows it is set)."""
+    env["ir.config_parameter"].set_param(f"{MODULE}.allow_custom_hosts", "1")
+    return env["amazon.sp.account"].create(
+        {
+            "name": name,
+            "company_id": env.company.id,
+            "region": "na",
+            "seller_id": seller,
+            "application_id": emu.application_id,
+            "lwa_client_id": emu.client_id,
+            "lwa_client_secret": emu.client_secret,
+            "refresh_token": emu.refresh_token,
+            "api_url": emu.url,
+            "lwa_url": emu.lwa_url,
+            "marketplace_ids": [(6, 0, marketplaces.ids)],
+            "sync_from": sync_from.replace(tzinfo=None),
+        }
+    )
+
+
 def _run_summary(registry, n, rate_scale, refund_share):
     from odoo import SUPERUSER_ID, api
 
@@ -289,21 +301,8 @@ def _run_summary(registry, n, rate_scale, refund_share):
             if "sales_policy" not in us._fields:
                 raise SystemExit("bench: the marketplaces have no sales policy (issue 10 sales)")
             us.with_company(company).sales_policy = "summary"
-            account = env["amazon.sp.account"].create(
-                {
-                    "name": f"Bench summary {n}",
-                    "company_id": company.id,
-                    "region": "na",
-                    "seller_id": seller,
-                    "application_id": emu.application_id,
-                    "lwa_client_id": emu.client_id,
-                    "lwa_client_secret": emu.client_secret,
-                    "refresh_token": emu.refresh_token,
-                    "api_url": emu.url,
-                    "lwa_url": emu.lwa_url,
-                    "marketplace_ids": [(6, 0, us.ids)],
-                    "sync_from": (group.start - timedelta(days=1)).replace(tzinfo=None),
-                }
+            account = _bench_account(
+                env, emu, f"Bench summary {n}", seller, us, group.start - timedelta(days=1)
             )
             cr.commit()
             scaled = {op: (r * rate_scale, b) for op, (r, b) in OPERATIONS.items()}

@@ -16,6 +16,15 @@ def to_naive_utc(moment):
     return moment.astimezone(UTC).replace(tzinfo=None) if moment else False
 
 
+def conversion_rate(env, currency, company, date):
+    """Odoo's rate from ``currency`` to ``company``'s currency on ``date``, as a Decimal."""
+    if currency == company.currency_id:
+        return Decimal(1)
+    return Decimal(
+        str(env["res.currency"]._get_conversion_rate(currency, company.currency_id, company, date))
+    )
+
+
 def company_tz(env, company):
     """The time zone of ``company``'s days: its partner's; else its country's when the country has
     one time zone; else UTC. Never the user's: an event's accounting date must not depend on who

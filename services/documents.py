@@ -7,7 +7,7 @@ from odoo import Command, models
 from ..domain import NormalizationError, plan_event
 from ..domain.fee_tax import fee_tax_bases, fee_tax_gap, fold_fee_taxes, split_by_factors
 from ..domain.tax import TaxRate, candidates, pick_tax, tax_of
-from .common import taxes_of_vals
+from .common import conversion_rate, taxes_of_vals
 
 _logger = logging.getLogger(__name__)
 
@@ -303,17 +303,7 @@ class AmazonSpServiceDocuments(models.AbstractModel):
     def _rate(self, currency, date, batch):
         key = (currency.id, date)
         if key not in batch.rates:
-            company_currency = batch.company.currency_id
-            if currency == company_currency:
-                batch.rates[key] = Decimal(1)
-            else:
-                batch.rates[key] = Decimal(
-                    str(
-                        self.env["res.currency"]._get_conversion_rate(
-                            currency, company_currency, batch.company, date
-                        )
-                    )
-                )
+            batch.rates[key] = conversion_rate(self.env, currency, batch.company, date)
         return batch.rates[key]
 
     def _balance(self, amount, currency, date, batch):
@@ -323,18 +313,31 @@ class AmazonSpServiceDocuments(models.AbstractModel):
 
     def _sale_taxes(self, batch):
         if batch.sale_taxes is None:
-            batch.sale_taxes = tax_rates(
-                self.env["account.tax"].search(
-                    [
-                        ("company_id", "=", batch.company.id),
-                        ("type_tax_use", "=", "sale"),
-                        ("amount_type", "=", "percent"),
-                        ("amount", ">", 0),
-                    ],
-                    order="sequence, id",
-                )
-            )
+            batch.sale_taxes = tax_rates(self._company_sale_taxes(batch.company))
         return batch.sale_taxes
+
+    def _company_sale_taxes(self, company):
+        """The company's percent sale taxes, in the order they are tried."""
+        return self.env["account.tax"].search(
+            [
+                ("company_id", "=", company.id),
+                ("type_tax_use", "=", "sale"),
+                ("amount_type", "=", "percent"),
+                ("amount", ">", 0),
+            ],
+            order="sequence, id",
+        )
+
+    def _set_fiscal_position(self, vals, company, cache):
+        """Another country's taxes post only under the company's VAT number there: set on the
+        move values ``vals`` the fiscal position their taxes need. Returns None, or the plain
+        message saying why they cannot be posted (no such position, several countries)."""
+        position, problem = company._amazon_sp_tax_fiscal_position(
+            taxes_of_vals(self.env, [vals]), cache=cache
+        )
+        if position:
+            vals["fiscal_position_id"] = position.id
+        return problem
 
     # ------------------------------------------------------------------------------------------
     # Planning
@@ -397,16 +400,11 @@ class AmazonSpServiceDocuments(models.AbstractModel):
                 vals = self._prepare_fee_entry_vals(event, document, batch)
             vals_list.append(vals)
         for vals in vals_list:
-            # Another country's taxes post only under the company's VAT number there.
-            position, problem = batch.company._amazon_sp_tax_fiscal_position(
-                taxes_of_vals(self.env, [vals]), cache=batch.settings
-            )
+            problem = self._set_fiscal_position(vals, batch.company, batch.settings)
             if problem:
                 event._amazon_sp_set_review("tax", problem)
                 batch.counts["events_to_review"] += 1
                 return None
-            if position:
-                vals["fiscal_position_id"] = position.id
         return vals_list
 
     # ------------------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from odoo.exceptions import UserError
 from ..domain import NormalizationError
 from ..domain.fee_tax import split_by_factors
 from ..domain.plan_sales import plan_sales, sale_rules
-from ..domain.tax import TaxRate, candidates
-from .common import company_tz, taxes_of_vals
+from ..domain.tax import candidates
+from .common import company_tz, conversion_rate
+from .documents import tax_rates
 
 _logger = logging.getLogger(__name__)
 
@@ -48,8 +49,9 @@ class AmazonSpServiceSales(models.AbstractModel):
         stay ``new`` (their settlement books them once closed). Returns the counters added to
         ``run`` by the invoice services (empty for summary sales)."""
         by_policy = defaultdict(lambda: self.env["amazon.sp.event"])
+        policies = {}
         for event in events:
-            by_policy[self._policy(event)] |= event
+            by_policy[self._policy(event, policies)] |= event
         counts = {}
         summary = by_policy.get(SUMMARY)
         if summary:
@@ -69,9 +71,15 @@ class AmazonSpServiceSales(models.AbstractModel):
                     counts[key] = counts.get(key, 0) + value
         return counts
 
-    def _policy(self, event):
-        marketplace = event.marketplace_id.with_company(event.company_id)
-        return (marketplace.sales_policy or SUMMARY) if marketplace else SUMMARY
+    def _policy(self, event, cache=None):
+        """The sales policy of ``event``'s marketplace in its company (``cache``: a dict kept by
+        the caller, one read per marketplace and company)."""
+        key = (event.marketplace_id.id, event.company_id.id)
+        cache = {} if cache is None else cache
+        if key not in cache:
+            marketplace = event.marketplace_id.with_company(event.company_id)
+            cache[key] = (marketplace.sales_policy or SUMMARY) if marketplace else SUMMARY
+        return cache[key]
 
     # ------------------------------------------------------------------------------------------
     # The summary: one entry per day of a closed settlement
@@ -115,7 +123,8 @@ class AmazonSpServiceSales(models.AbstractModel):
                 and not ev.move_ids.filtered(lambda m: m.state == "posted")
             )
         )
-        return events.filtered(lambda ev: self._policy(ev) == SUMMARY)
+        policies = {}
+        return events.filtered(lambda ev: self._policy(ev, policies) == SUMMARY)
 
     def _book_company(self, settlements, company):
         company._amazon_sp_ensure_setup()
@@ -210,21 +219,17 @@ class AmazonSpServiceSales(models.AbstractModel):
                 )
             return []
         result, positions = [], {}
+        Documents = self.env["amazon.sp.service.documents"]
         for day in plan.days:
             day_events = self.env["amazon.sp.event"]
             for key in day.event_keys:
                 day_events |= by_key[key]
             vals = self._day_vals(settlement, marketplace, day, day_events, company, settings)
-            # Another country's taxes post only under the company's VAT number there.
-            position, problem = company._amazon_sp_tax_fiscal_position(
-                taxes_of_vals(self.env, [vals]), cache=positions
-            )
+            problem = Documents._set_fiscal_position(vals, company, positions)
             if problem:
                 for event in readable:
                     event._amazon_sp_set_review("tax", problem)
                 return []
-            if position:
-                vals["fiscal_position_id"] = position.id
             result.append((vals, day_events, day.date))
         return result
 
@@ -252,28 +257,9 @@ class AmazonSpServiceSales(models.AbstractModel):
         prices)."""
         if settings["seller_tax"] == "none":
             return ()
-        taxes = settings["tax"]
-        if not taxes:
-            taxes = self.env["account.tax"].search(
-                [
-                    ("company_id", "=", company.id),
-                    ("type_tax_use", "=", "sale"),
-                    ("amount_type", "=", "percent"),
-                    ("amount", ">", 0),
-                ],
-                order="sequence, id",
-            )
-        rates = [
-            TaxRate(
-                key=tax.id,
-                rate=Decimal(str(tax.amount)),
-                price_include=tax.price_include,
-                country=tax.country_id.code or None,
-            )
-            for tax in taxes
-        ]
         if settings["tax"]:
-            return tuple(rates)
+            return tuple(tax_rates(settings["tax"]))
+        rates = tax_rates(self.env["amazon.sp.service.documents"]._company_sale_taxes(company))
         return tuple(candidates(sale_taxes=rates, country=marketplace.country_id.code or None))
 
     def _sku_categories(self, normalized, company):
@@ -298,7 +284,7 @@ class AmazonSpServiceSales(models.AbstractModel):
     def _day_vals(self, settlement, marketplace, day, events, company, settings):
         Currency = self.env["res.currency"].with_context(active_test=False)
         currency = events.currency_id[:1] or Currency.search([("name", "=", day.currency)])
-        rate = self._rate(currency, company, day.date)
+        rate = conversion_rate(self.env, currency, company, day.date)
         quantum = Decimal(1).scaleb(-company.currency_id.decimal_places)
         Tax = self.env["account.tax"]
         Category = self.env["product.category"]
@@ -445,14 +431,3 @@ class AmazonSpServiceSales(models.AbstractModel):
         a refund's (as Odoo tags a journal entry's lines)."""
         invoice = amount < 0 if tax.type_tax_use == "sale" else amount > 0
         return tax.invoice_repartition_line_ids if invoice else tax.refund_repartition_line_ids
-
-    def _rate(self, currency, company, date):
-        if currency == company.currency_id:
-            return Decimal(1)
-        return Decimal(
-            str(
-                self.env["res.currency"]._get_conversion_rate(
-                    currency, company.currency_id, company, date
-                )
-            )
-        )

@@ -9,7 +9,6 @@ from ..domain import plan_event
 from ..domain.plan import PlanResult
 from ..domain.plan_rules import AmountTypeRule
 from ..domain.plan_sales import sale_rules
-from .common import taxes_of_vals
 from .documents import COUNTERS, DocumentBatch
 
 _logger = logging.getLogger(__name__)
@@ -456,14 +455,11 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
     def _set_fiscal_position(self, event, vals, batch):
         """Another country's taxes post only under the company's VAT number there: set its
         fiscal position on ``vals``. False (the event to review) when there is none."""
-        position, problem = batch.company._amazon_sp_tax_fiscal_position(
-            taxes_of_vals(self.env, [vals]), cache=batch.settings
-        )
+        problem = self._documents()._set_fiscal_position(vals, batch.company, batch.settings)
         if problem:
             event._amazon_sp_set_review("tax", problem)
             batch.counts["events_to_review"] += 1
             return False
-        vals["fiscal_position_id"] = position.id or False
         return True
 
     def _create(self, vals_list, owners, batch):
