@@ -119,7 +119,7 @@ def test_the_reader_resolves_imports():
         "domain/sources.py", read("domain/sources.py")
     )
     assert ("addon", ["domain", "sources"]) in imports_of(
-        "services/importer.py", read("services/importer.py")
+        "services/import_pull.py", read("services/import_pull.py")
     )
     assert ("addon", ["services", "importer"]) in imports_of(
         "services/__init__.py", read("services/__init__.py")

@@ -1,4 +1,5 @@
 from . import importer
+from . import import_pull
 from . import staging
 from . import documents
 from . import posting

@@ -1,0 +1,118 @@
+"""What the benchmarks share: booting Odoo on the bench database, memory readings, the seller
+account linked to a local emulator, writing ``test-results/bench.json``."""
+
+import json
+import os
+import resource
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULE = "account_amazon_refund"
+
+
+def _addons_path():
+    import odoo
+
+    import odoo.addons
+
+    paths = [os.path.abspath(p) for p in odoo.addons.__path__]
+    extra = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(odoo.__file__))), "addons")
+    if os.path.isdir(os.path.join(extra, "account")) and extra not in paths:
+        paths.append(extra)
+    links = tempfile.mkdtemp(prefix="aar-bench-addons.")
+    os.symlink(ROOT, os.path.join(links, MODULE))
+    return ",".join([*paths, links])
+
+
+def _boot(db):
+    import odoo
+    from odoo.tools import config
+
+    args = [
+        "-d",
+        db,
+        "--db_host",
+        os.environ.get("PGHOST", "localhost"),
+        "--db_port",
+        os.environ.get("PGPORT", "5432"),
+        "--db_user",
+        os.environ.get("PGUSER", "odoo"),
+        "--db_password",
+        os.environ.get("PGPASSWORD", "odoo"),
+        "--addons-path",
+        _addons_path(),
+        "--without-demo",
+        "all",
+        "--log-level",
+        os.environ.get("BENCH_LOG_LEVEL", "warn"),
+    ]
+    config.parse_config(args)
+    odoo.netsvc.init_logger()
+    from odoo.modules.registry import Registry
+    from odoo.service import db as db_service
+
+    fresh = not db_service.exp_db_exist(db)
+    if fresh:
+        print(f"Creating database {db} and installing {MODULE} (takes a minute)...", flush=True)
+        db_service._create_empty_database(db)
+    else:
+        registry = Registry(db)
+        with registry.cursor() as cr:
+            cr.execute("SELECT state FROM ir_module_module WHERE name = %s", [MODULE])
+            row = cr.fetchone()
+    if fresh or not row or row[0] != "installed":
+        config["init"] = {MODULE: 1}
+        registry = Registry.new(db, update_module=True)
+        config["init"] = {}
+    else:
+        # A database kept from an earlier run: bring the module to the code being measured.
+        config["update"] = {MODULE: 1}
+        registry = Registry.new(db, update_module=True)
+        config["update"] = {}
+    return registry
+
+
+def _peak_rss_mb():
+    """Peak resident set size of this process so far, in MB (Linux: ru_maxrss in KB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _rss_mb():
+    """Resident set size of this process now, in MB (Linux /proc; None elsewhere)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def _bench_account(env, emu, name, seller, marketplaces, sync_from):
+    """A seller account of the company linked to the emulator ``emu`` (which is not one of
+    Amazon's hosts: the parameter that allows it is set)."""
+    env["ir.config_parameter"].set_param(f"{MODULE}.allow_custom_hosts", "1")
+    return env["amazon.sp.account"].create(
+        {
+            "name": name,
+            "company_id": env.company.id,
+            "region": "na",
+            "seller_id": seller,
+            "application_id": emu.application_id,
+            "lwa_client_id": emu.client_id,
+            "lwa_client_secret": emu.client_secret,
+            "refresh_token": emu.refresh_token,
+            "api_url": emu.url,
+            "lwa_url": emu.lwa_url,
+            "marketplace_ids": [(6, 0, marketplaces.ids)],
+            "sync_from": sync_from.replace(tzinfo=None),
+        }
+    )
+
+
+def _write(path, summary):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(summary, handle, indent=2)

@@ -1,0 +1,165 @@
+"""``summary_ratio`` (issue 10): a closed settlement of N sales and refunds staged and posted in
+summary mode, against Odoo creating and posting one journal entry of N lines in the same run."""
+
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
+
+from bench_lib import MODULE, _bench_account, _peak_rss_mb, _rss_mb
+
+
+def _summary_dataset(seller, n, refund_share, now):
+    """A closed USD settlement of ``n`` sales and refunds (seeded), and that group."""
+    from odoo.addons.account_amazon_refund.emulator import Dataset
+    from odoo.addons.account_amazon_refund.emulator.catalog import PRODUCTS, sale_item_spec
+
+    dataset = Dataset(
+        seller_id=seller,
+        marketplaces=("US",),
+        start=now - timedelta(days=40),
+        end=now - timedelta(hours=1),
+        seed=n,
+    )
+    dataset.quirk_rates = {}
+    current = dataset.group_for("USD", now - timedelta(hours=1))
+    group = dataset.group_for("USD", current.start - timedelta(seconds=1))
+    rng = random.Random(f"bench-summary:{n}")
+    span = int((group.end - group.start).total_seconds()) - 60
+    step = round(1 / refund_share) if refund_share else 0
+    for index in range(n):
+        posted = group.start + timedelta(seconds=30 + span * index // n)
+        if step and index % step == step - 1:
+            dataset.add_refund("US", posted=posted)
+        else:
+            item = sale_item_spec(rng, "US", PRODUCTS[rng.randrange(len(PRODUCTS))])
+            dataset.add_order("US", posted=posted, items=[item])
+    return dataset, group
+
+
+def _run_summary(registry, n, rate_scale, refund_share):
+    from odoo import SUPERUSER_ID, api
+
+    from odoo.addons.account_amazon_refund.emulator import SpApiEmulator
+    from odoo.addons.account_amazon_refund.emulator.server import OPERATIONS
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    seller = f"A1BENCHSUM{n}X{int(time.time())}"
+    dataset, group = _summary_dataset(seller, n, refund_share, now)
+    emu = SpApiEmulator(dataset=dataset, rate_scale=rate_scale).start()
+    try:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env.company
+            company._amazon_sp_ensure_setup()
+            us = env.ref(f"{MODULE}.amazon_sp_marketplace_us")
+            if "sales_policy" not in us._fields:
+                raise SystemExit("bench: the marketplaces have no sales policy (issue 10 sales)")
+            us.with_company(company).sales_policy = "summary"
+            account = _bench_account(
+                env, emu, f"Bench summary {n}", seller, us, group.start - timedelta(days=1)
+            )
+            cr.commit()
+            scaled = {op: (r * rate_scale, b) for op, (r, b) in OPERATIONS.items()}
+            importer = env["amazon.sp.service.import"]
+            queries = cr.sql_log_count
+            started = time.perf_counter()
+            with patch.object(
+                type(account), "_amazon_sp_client_options", lambda acc: {"rate_limits": scaled}
+            ):
+                run = importer._sync(account, trigger="manual")
+            wall = time.perf_counter() - started
+            queries = cr.sql_log_count - queries
+            waited = run.rate_wait + run.backoff_wait
+            events = env["amazon.sp.event"].search([("account_id", "=", account.id)])
+            states = {}
+            for event in events:
+                states[event.state] = states.get(event.state, 0) + 1
+            if len(events) != n or set(states) != {"posted"}:
+                raise SystemExit(
+                    f"bench: {n} events expected posted, got {states} "
+                    f"(run {run.state}: {run.error})"
+                )
+            moves = events.move_ids
+            sale_entries = moves.filtered(lambda move: move.move_type == "entry")
+            settlement = env["amazon.sp.settlement"].search(
+                [("account_id", "=", account.id), ("group_id", "=", group.group_id)]
+            )
+
+            # Memory of the import, before the floor adds its entry (the process also holds the
+            # emulator and its n events)
+            pipeline_peak, pipeline_rss = _peak_rss_mb(), _rss_mb()
+            # The floor: one journal entry of n lines (+ its counterpart), created and posted.
+            journal = company.amazon_sp_journal_id
+            income = company._amazon_sp_account("sales") or company._amazon_sp_account("fees")
+            clearing = company.amazon_sp_clearing_account_id
+            lines = [
+                (0, 0, {"name": f"line {i}", "account_id": income.id, "credit": 1.0 + i % 97})
+                for i in range(n)
+            ]
+            total = sum(1.0 + i % 97 for i in range(n))
+            lines.append((0, 0, {"name": "clearing", "account_id": clearing.id, "debit": total}))
+            vals = {"move_type": "entry", "journal_id": journal.id, "line_ids": lines}
+            floor_queries = cr.sql_log_count
+            started = time.perf_counter()
+            floor_move = env["account.move"].with_company(company).create(vals)
+            floor_move.action_post()
+            env.flush_all()
+            floor = time.perf_counter() - started
+            floor_queries = cr.sql_log_count - floor_queries
+            result = {
+                "n": n,
+                "refunds": sum(1 for ev in dataset.events if ev.kind == "refund"),
+                "per_event_ms": round((wall - waited) * 1000 / n, 3),
+                "pipeline_s": round(wall - waited, 3),
+                "queries_per_event": round(queries / n, 2),
+                "floor_s": round(floor, 3),
+                "floor_queries": floor_queries,
+                "summary_ratio": round((wall - waited) / floor, 3),
+                "sale_entries": len(sale_entries),
+                "documents": len(moves),
+                "settlement_state": settlement.state,
+                "peak_rss_after_import_mb": pipeline_peak,
+                "rss_after_import_mb": pipeline_rss,
+                "api_calls": run.api_calls,
+                "throttled": run.throttled,
+                "api_wait_s": round(waited, 3),
+            }
+            cr.rollback()  # the floor's entry is not kept (the import committed its pages)
+        result["peak_rss_mb"] = _peak_rss_mb()
+        return result
+    finally:
+        emu.stop()
+
+
+def collect(registry, args):
+    """Run the summary sizes of ``args``; returns the figures for bench.json (empty when none)."""
+    sizes = [int(size) for size in args.summary_sizes.split(",") if size]
+    summaries = []
+    for n in sizes:
+        print(f"summary N = {n} ...", flush=True)
+        result = _run_summary(registry, n, args.rate_scale, args.refund_share)
+        summaries.append(result)
+        print(
+            "  {pipeline_s} s staged and posted ({per_event_ms} ms/event, {refunds} refunds, "
+            "{sale_entries} sale entries, settlement {settlement_state}) | floor {floor_s} s for "
+            "one entry of {n} lines | summary_ratio {summary_ratio} | peak RSS "
+            "{peak_rss_after_import_mb} MB after the import, {peak_rss_mb} MB after the "
+            "floor".format(**result),
+            flush=True,
+        )
+    if not summaries:
+        return {}
+    big = max(summaries, key=lambda r: r["n"])
+    small = min(summaries, key=lambda r: r["n"])
+    return {
+        "summary_ratio": big["summary_ratio"],
+        "summary_n": big["n"],
+        "summary_per_event_ms": big["per_event_ms"],
+        "summary_peak_rss_mb": {str(r["n"]): r["peak_rss_mb"] for r in summaries},
+        "summary_peak_rss_after_import_mb": {
+            str(r["n"]): r["peak_rss_after_import_mb"] for r in summaries
+        },
+        "summary_memory_growth": round(big["peak_rss_mb"] / small["peak_rss_mb"], 3),
+        "summary_runs": summaries,
+    }
