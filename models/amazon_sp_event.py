@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
 from ..domain import NormalizationError, sources
@@ -48,7 +49,7 @@ USER_FIELDS = ("ignore_reason",)
 # The unique index behind the fingerprint dedupe: one Amazon event is stored once per account,
 # whichever API read it (ignored events apart: a duplicate is resolved by ignoring it).
 FINGERPRINT_INDEX = "amazon_sp_event_account_fingerprint_uniq"
-FINGERPRINT_WHERE = "fingerprint IS NOT NULL AND fingerprint <> '' AND state <> 'ignored'"
+FINGERPRINT_WHERE = SQL("fingerprint IS NOT NULL AND fingerprint <> '' AND state <> 'ignored'")
 
 _logger = logging.getLogger(__name__)
 
@@ -166,8 +167,9 @@ class AmazonSpEvent(models.Model):
     ]
 
     def init(self):
-        super().init()
+        res = super().init()
         self._amazon_sp_fingerprint_index()
+        return res
 
     # ------------------------------------------------------------------------------------------
     # One Amazon event, one row: the unique index behind the fingerprint dedupe
@@ -178,12 +180,15 @@ class AmazonSpEvent(models.Model):
         share a fingerprint in one account: one Amazon event staged twice."""
         self.env["amazon.sp.event"].flush_model(["account_id", "fingerprint", "state"])
         self.env.cr.execute(
-            f"""SELECT account_id, fingerprint, array_agg(id ORDER BY id)
-                  FROM amazon_sp_event
-                 WHERE {FINGERPRINT_WHERE}
-              GROUP BY account_id, fingerprint
-                HAVING count(*) > 1
-              ORDER BY account_id, fingerprint"""
+            SQL(
+                """SELECT account_id, fingerprint, array_agg(id ORDER BY id)
+                     FROM amazon_sp_event
+                    WHERE %s
+                 GROUP BY account_id, fingerprint
+                   HAVING count(*) > 1
+                 ORDER BY account_id, fingerprint""",
+                FINGERPRINT_WHERE,
+            )
         )
         return self.env.cr.fetchall()
 
@@ -206,8 +211,11 @@ class AmazonSpEvent(models.Model):
             )
             return duplicates
         cr.execute(
-            f"CREATE UNIQUE INDEX {FINGERPRINT_INDEX} ON amazon_sp_event "
-            f"(account_id, fingerprint) WHERE {FINGERPRINT_WHERE}"
+            SQL(
+                "CREATE UNIQUE INDEX %s ON amazon_sp_event (account_id, fingerprint) WHERE %s",
+                SQL.identifier(FINGERPRINT_INDEX),
+                FINGERPRINT_WHERE,
+            )
         )
         _logger.info("Amazon events: unique index on (account, fingerprint) created")
         return []

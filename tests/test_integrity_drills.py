@@ -10,6 +10,7 @@ from decimal import Decimal
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api
+from odoo.api import Transaction
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import config
@@ -144,7 +145,7 @@ class TestIntegrityDrillsCommitted(AmazonImportCommon):
                     "sync_from": (self.now - timedelta(days=10)).replace(tzinfo=None),
                 }
             )
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
         self.addCleanup(self._delete_committed, account.id)
         return account.id
 
@@ -167,7 +168,7 @@ class TestIntegrityDrillsCommitted(AmazonImportCommon):
                     [("account_id", "=", account_id)]
                 ).unlink()
             flow.env["amazon.sp.account"].browse(account.id).unlink()
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
 
     def test_two_imports_started_together_book_each_event_once(self):
         refunds = [self._refund(days_ago=days, items=[self.us_item()]) for days in (2, 3, 4)]
@@ -191,6 +192,8 @@ class TestIntegrityDrillsCommitted(AmazonImportCommon):
             # A worker of its own: its database connection, its transaction.
             with self.registry.cursor() as cr:
                 cr.execute("SET lock_timeout = '30s'")
+                # (the registry given: the test holds the lock of the registries' table)
+                cr.transaction = Transaction(self.registry)
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 account = env["amazon.sp.account"].browse(account_id)
                 barrier.wait()
