@@ -1,9 +1,11 @@
 import hashlib
 import json
+import logging
 from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
 from ..domain import NormalizationError, sources
@@ -44,6 +46,12 @@ REVIEW_REASON_SELECTION = [
 ]
 # What a user may write on an event outside the import's flows (the ignore dialog).
 USER_FIELDS = ("ignore_reason",)
+# The unique index behind the fingerprint dedupe: one Amazon event is stored once per account,
+# whichever API read it (ignored events apart: a duplicate is resolved by ignoring it).
+FINGERPRINT_INDEX = "amazon_sp_event_account_fingerprint_uniq"
+FINGERPRINT_WHERE = SQL("fingerprint IS NOT NULL AND fingerprint <> '' AND state <> 'ignored'")
+
+_logger = logging.getLogger(__name__)
 
 
 def pretty_json(text):
@@ -157,6 +165,87 @@ class AmazonSpEvent(models.Model):
             "An Amazon event is stored once per account.",
         )
     ]
+
+    def init(self):
+        res = super().init()
+        self._amazon_sp_fingerprint_index()
+        return res
+
+    # ------------------------------------------------------------------------------------------
+    # One Amazon event, one row: the unique index behind the fingerprint dedupe
+    # ------------------------------------------------------------------------------------------
+
+    def _amazon_sp_fingerprint_duplicates(self):
+        """``[(account id, fingerprint, event ids)]`` of the events (ignored ones apart) that
+        share a fingerprint in one account: one Amazon event staged twice."""
+        self.env["amazon.sp.event"].flush_model(["account_id", "fingerprint", "state"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT account_id, fingerprint, array_agg(id ORDER BY id)
+                     FROM amazon_sp_event
+                    WHERE %s
+                 GROUP BY account_id, fingerprint
+                   HAVING count(*) > 1
+                 ORDER BY account_id, fingerprint""",
+                FINGERPRINT_WHERE,
+            )
+        )
+        return self.env.cr.fetchall()
+
+    def _amazon_sp_fingerprint_index(self):
+        """Create the unique index on (account, fingerprint) unless it exists. When events share
+        a fingerprint it cannot be created: they are logged (nothing is deleted) and returned,
+        see :meth:`_amazon_sp_flag_duplicates`; it is created once they are resolved (ignored)."""
+        cr = self.env.cr
+        cr.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", (FINGERPRINT_INDEX,))
+        if cr.fetchone():
+            return []
+        duplicates = self._amazon_sp_fingerprint_duplicates()
+        if duplicates:
+            _logger.warning(
+                "Amazon events: the unique index on the fingerprint is not created, %s "
+                "fingerprint(s) are shared by several events of one account (event ids: %s); "
+                "ignore the extra events, then update the module",
+                len(duplicates),
+                "; ".join(", ".join(map(str, ids)) for _account, _fp, ids in duplicates),
+            )
+            return duplicates
+        cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX %s ON amazon_sp_event (account_id, fingerprint) WHERE %s",
+                SQL.identifier(FINGERPRINT_INDEX),
+                FINGERPRINT_WHERE,
+            )
+        )
+        _logger.info("Amazon events: unique index on (account, fingerprint) created")
+        return []
+
+    def _amazon_sp_flag_duplicates(self, duplicates):
+        """Send the extra events of each group of ``duplicates`` (see
+        :meth:`_amazon_sp_fingerprint_duplicates`) to review, naming the event they repeat.
+        The first posted event of a group (else its first) is kept as it is; posted documents
+        are never touched. Returns the events sent to review."""
+        flagged = self.browse()
+        for _account, _fingerprint, ids in duplicates:
+            events = self.browse(ids).with_context(active_test=False)
+            keep = events.filtered(lambda ev: ev.state == "posted")[:1] or events[:1]
+            for event in events - keep:
+                message = self.env._(
+                    "This is the same Amazon event as %(other)s (id %(id)s), staged twice: "
+                    "ignore the one that should not be booked.",
+                    other=keep.name,
+                    id=keep.id,
+                )
+                if event.state == "posted":
+                    message += " " + self.env._(
+                        "Both are posted: reverse the documents of one of them, then ignore it."
+                    )
+                    event.message_post(body=message)
+                    continue
+                event._amazon_sp_set_review("plan", message)
+                event.message_post(body=message)
+                flagged |= event
+        return flagged
 
     @api.depends("event_type", "amazon_order_id", "date", "posted_date")
     def _compute_name(self):
@@ -469,4 +558,7 @@ class AmazonSpEvent(models.Model):
             event.move_ids.filtered(lambda m: m.state == "draft").unlink()
             event.write({"state": "ignored", "ignore_reason": reason})
             event.message_post(body=self.env._("Ignored: %(reason)s", reason=reason))
+        if self:
+            # A duplicate ignored may free the unique index that waited for it.
+            self.sudo()._amazon_sp_fingerprint_index()
         return {"type": "ir.actions.act_window_close"}

@@ -126,6 +126,25 @@ class AmazonSpSettlement(models.Model):
     )
     review_message = fields.Text()
     payout_move_id = fields.Many2one("account.move", readonly=True, copy=False, string="Payout")
+    bank_proposal_line_id = fields.Many2one(
+        "account.bank.statement.line",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        string="Proposed Bank Line",
+        help="A bank line with the payout's amount and date but without its trace id: it is "
+        "matched only when you confirm it.",
+    )
+    bank_rejected_line_ids = fields.Many2many(
+        "account.bank.statement.line",
+        "amazon_sp_settlement_rejected_bank_line_rel",
+        "settlement_id",
+        "line_id",
+        readonly=True,
+        copy=False,
+        string="Rejected Bank Lines",
+        help="Bank lines you rejected for this payout: never proposed again.",
+    )
     last_refresh = fields.Datetime(readonly=True)
     report_ids = fields.One2many(
         "amazon.sp.settlement.report", "settlement_id", string="Settlement Reports"
@@ -208,11 +227,26 @@ class AmazonSpSettlement(models.Model):
             "params": {
                 "type": "success" if matched else "warning",
                 "message": self.env._(
-                    "%(count)s payout(s) matched with a bank line.", count=len(matched)
+                    "%(count)s payout(s) matched with a bank line; %(proposed)s bank line(s) "
+                    "without a trace id proposed for you to confirm.",
+                    count=len(matched),
+                    proposed=len(settlements.filtered("bank_proposal_line_id")),
                 ),
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    def action_confirm_bank_match(self):
+        """Reconcile the payout with the proposed bank line (the accountant checked it)."""
+        for settlement in flow(self):
+            settlement.env["amazon.sp.service.settlement"]._confirm_bank_match(settlement)
+        return True
+
+    def action_reject_bank_match(self):
+        """The proposed bank line is not this payout: forget it, never propose it again."""
+        for settlement in flow(self):
+            settlement.env["amazon.sp.service.settlement"]._reject_bank_match(settlement)
+        return True
 
     def action_view_events(self):
         self.ensure_one()

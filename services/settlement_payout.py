@@ -341,9 +341,11 @@ class AmazonSpSettlementPayout(models.AbstractModel):
 
     @api.model
     def _match_bank_lines(self, settlements):
-        """Reconcile each payout with its bank statement line: same journal, same amount, and
-        the trace id in the label or a date within BANK_MATCH_WINDOW of the transfer.
-        Returns the settlements matched."""
+        """Reconcile each payout with its bank statement line when the line carries the
+        settlement's trace id (same journal and amount, a date within BANK_MATCH_WINDOW of the
+        transfer). A line of the same amount and date without the trace id is only proposed
+        (``bank_proposal_line_id``), for the accountant to confirm or reject. Returns the
+        settlements matched."""
         matched = settlements.browse()
         for settlement in settlements.filtered("payout_move_id"):
             payout_line = self._payout_line(settlement)
@@ -360,28 +362,18 @@ class AmazonSpSettlementPayout(models.AbstractModel):
                 ],
                 order="date, id",
             )
-            st_line = self._find_bank_line(settlement, st_lines, payout_line)
-            if not st_line:
-                continue
-            _liquidity, suspense, _other = st_line.with_context(
-                skip_account_move_synchronization=True
-            )._seek_for_lines()
-            suspense.account_id = payout_line.account_id
-            (suspense | payout_line).reconcile()
-            settlement.message_post(
-                body=self.env._(
-                    "Payout matched with the bank line %(line)s of %(date)s.",
-                    line=st_line.display_name,
-                    date=st_line.date,
-                )
-            )
-            matched |= settlement
+            by_trace, by_amount = self._find_bank_line(settlement, st_lines, payout_line)
+            if by_trace:
+                self._reconcile_bank_line(settlement, by_trace, payout_line)
+                matched |= settlement
+            elif by_amount and by_amount != settlement.bank_proposal_line_id:
+                self._propose_bank_line(settlement, by_amount)
         return matched
 
     @api.model
     def _find_bank_line(self, settlement, st_lines, payout_line):
-        """The statement line paying ``payout_line``: same amount; the trace id in its label
-        first."""
+        """(the statement line paying ``payout_line`` with the settlement's trace id in its
+        label, the first other one of the same amount not rejected before): each may be empty."""
         amount = payout_line.amount_currency
         currency = payout_line.currency_id
 
@@ -392,4 +384,88 @@ class AmazonSpSettlementPayout(models.AbstractModel):
         candidates = st_lines.filtered(same_amount)
         trace = settlement.trace_id
         by_trace = candidates.filtered(lambda st: trace and trace in (st.payment_ref or ""))
-        return (by_trace or candidates)[:1]
+        others = candidates - settlement.bank_rejected_line_ids
+        return by_trace[:1], others[:1]
+
+    @api.model
+    def _reconcile_bank_line(self, settlement, st_line, payout_line):
+        """Reconcile the payout line of ``settlement`` with the statement line ``st_line``."""
+        _liquidity, suspense, _other = st_line.with_context(
+            skip_account_move_synchronization=True
+        )._seek_for_lines()
+        suspense.account_id = payout_line.account_id
+        (suspense | payout_line).reconcile()
+        settlement.bank_proposal_line_id = False
+        settlement.message_post(
+            body=self.env._(
+                "Payout matched with the bank line %(line)s of %(date)s.",
+                line=st_line.display_name,
+                date=st_line.date,
+            )
+        )
+
+    @api.model
+    def _propose_bank_line(self, settlement, st_line):
+        """Keep ``st_line`` (same amount and date, no trace id) as the proposed bank line of
+        ``settlement``: nothing is reconciled until the accountant confirms it."""
+        settlement.bank_proposal_line_id = st_line
+        settlement.message_post(
+            body=self.env._(
+                "The bank line %(line)s of %(date)s has the amount of the payout but not its "
+                "trace id %(trace)s: confirm the bank match if it is this payout, or reject it.",
+                line=st_line.display_name,
+                date=st_line.date,
+                trace=settlement.trace_id or "-",
+            )
+        )
+
+    @api.model
+    def _confirm_bank_match(self, settlement):
+        """The accountant confirms the proposed bank line of ``settlement``: reconcile it, when
+        it and the payout are still open and of the same amount. True when reconciled."""
+        settlement.ensure_one()
+        st_line = settlement.bank_proposal_line_id
+        payout_line = self._payout_line(settlement) if settlement.payout_move_id else None
+        if not st_line or not payout_line:
+            return False
+        _trace, still = self._find_bank_line(settlement, st_line, payout_line)
+        if payout_line.reconciled or st_line.is_reconciled or not still:
+            settlement.bank_proposal_line_id = False
+            settlement.message_post(
+                body=self.env._(
+                    "The proposed bank line %(line)s is no longer open or no longer has the "
+                    "payout's amount: nothing was matched.",
+                    line=st_line.display_name,
+                )
+            )
+            return False
+        self._reconcile_bank_line(settlement, st_line, payout_line)
+        settlement.message_post(
+            body=self.env._(
+                "%(user)s confirmed the bank match without a trace id.", user=self.env.user.name
+            )
+        )
+        return True
+
+    @api.model
+    def _reject_bank_match(self, settlement):
+        """The accountant rejects the proposed bank line of ``settlement``: it is not proposed
+        again for this settlement."""
+        settlement.ensure_one()
+        st_line = settlement.bank_proposal_line_id
+        if not st_line:
+            return
+        settlement.write(
+            {
+                "bank_proposal_line_id": False,
+                "bank_rejected_line_ids": [Command.link(st_line.id)],
+            }
+        )
+        settlement.message_post(
+            body=self.env._(
+                "%(user)s rejected the bank line %(line)s of %(date)s: it is not this payout.",
+                user=self.env.user.name,
+                line=st_line.display_name,
+                date=st_line.date,
+            )
+        )

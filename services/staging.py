@@ -5,6 +5,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import psycopg2.errors
+
 from odoo import Command, fields, models
 from odoo.exceptions import ValidationError
 
@@ -251,6 +253,9 @@ class AmazonSpServiceStaging(models.AbstractModel):
             try:
                 with self.env.cr.savepoint():
                     created |= Event.create(vals)
+            except psycopg2.errors.UniqueViolation:
+                # Staged meanwhile by another import (the unique key or fingerprint): known.
+                _logger.info("Amazon account %s: %s already staged", account.id, vals["key"])
             except Exception as exc:  # pylint: disable=broad-except
                 ev = by_key.get(vals["key"])
                 if ev is None:
