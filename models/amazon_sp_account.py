@@ -2,10 +2,9 @@ import logging
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 
 from ..domain import sources
-from ..spapi import exceptions
 from .amazon_sp_marketplace import REGION_SELECTION
 
 _logger = logging.getLogger(__name__)

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .amazon_sp_import_run import RUN_STATES
+
 
 class AmazonSpAccount(models.Model):
     """The account's last import run and its progress (imports run in the background)."""
@@ -10,23 +12,30 @@ class AmazonSpAccount(models.Model):
         "amazon.sp.import.run", compute="_compute_amazon_sp_last_run", string="Last Import"
     )
     amazon_sp_last_run_state = fields.Selection(
-        related="amazon_sp_last_run_id.state", string="Last Import Status"
+        RUN_STATES, compute="_compute_amazon_sp_last_run", string="Last Import Status"
     )
     amazon_sp_last_run_progress = fields.Float(
-        related="amazon_sp_last_run_id.progress", string="Last Import Progress (%)"
+        compute="_compute_amazon_sp_last_run", string="Last Import Progress (%)"
     )
     amazon_sp_last_run_text = fields.Char(
-        related="amazon_sp_last_run_id.progress_text", string="Last Import Figures"
+        compute="_compute_amazon_sp_last_run", string="Last Import Figures"
     )
     amazon_sp_last_run_summary = fields.Text(
-        related="amazon_sp_last_run_id.summary", string="What the Last Import Did"
+        compute="_compute_amazon_sp_last_run", string="What the Last Import Did"
     )
-    amazon_sp_last_run_waiting = fields.Char(related="amazon_sp_last_run_id.waiting_text")
+    amazon_sp_last_run_waiting = fields.Char(
+        compute="_compute_amazon_sp_last_run", string="Why the Last Import Waits"
+    )
 
     def _compute_amazon_sp_last_run(self):
+        # No dependencies: read each time the form is (the import commits as it goes).
         Run = self.env["amazon.sp.import.run"]
-        last = dict(
-            Run._read_group([("account_id", "in", self.ids)], ["account_id"], ["id:max"])
-        )
+        last = dict(Run._read_group([("account_id", "in", self.ids)], ["account_id"], ["id:max"]))
         for account in self:
-            account.amazon_sp_last_run_id = Run.browse(last.get(account) or [])
+            run = Run.browse(last.get(account) or [])
+            account.amazon_sp_last_run_id = run
+            account.amazon_sp_last_run_state = run.state
+            account.amazon_sp_last_run_progress = run.progress
+            account.amazon_sp_last_run_text = run.progress_text
+            account.amazon_sp_last_run_summary = run.summary
+            account.amazon_sp_last_run_waiting = run.waiting_text

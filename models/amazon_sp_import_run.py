@@ -11,6 +11,14 @@ TALLY_FIELDS = (
     "events_nothing",
 )
 
+RUN_STATES = [
+    ("queued", "Queued"),
+    ("running", "Running"),
+    ("done", "Done"),
+    ("partial", "More to do"),
+    ("failed", "Failed"),
+]
+
 # The work a run does (a run queued by a user says which).
 KINDS = [
     ("import", "Import"),
@@ -49,20 +57,16 @@ class AmazonSpImportRun(models.Model):
     )
     finances_api = fields.Selection(sources.selection(), string="Finances API")
     state = fields.Selection(
-        [
-            ("queued", "Queued"),
-            ("running", "Running"),
-            ("done", "Done"),
-            ("partial", "More to do"),
-            ("failed", "Failed"),
-        ],
+        RUN_STATES,
         default="running",
         required=True,
         index=True,
     )
     kind = fields.Selection(KINDS, string="Work", default="import", required=True)
     requested_by_id = fields.Many2one(
-        "res.users", string="Asked by", help="The user who asked for this import, notified at its end."
+        "res.users",
+        string="Asked by",
+        help="The user who asked for this import, notified at its end.",
     )
     phase = fields.Selection(
         [
@@ -144,11 +148,7 @@ class AmazonSpImportRun(models.Model):
     def _booked_count(self):
         """The new events this run booked (or put aside: review, error, nothing to book),
         with those its post jobs booked so far."""
-        return sum(
-            rec[fname]
-            for rec in (self, *self.tally_ids)
-            for fname in TALLY_FIELDS
-        )
+        return sum(rec[fname] for rec in (self, *self.tally_ids) for fname in TALLY_FIELDS)
 
     def _progress_percent(self):
         if self.state in ("done", "partial"):
@@ -167,11 +167,10 @@ class AmazonSpImportRun(models.Model):
         return 0.0
 
     def _progress_words(self):
-        if self.state == "queued":
+        if self.state == "queued" and self.phase == "queued":
             return self.env._("Waiting to start")
         return self.env._(
-            "%(pages)s page(s) read, %(fetched)s event(s) fetched, %(new)s new, "
-            "%(booked)s booked",
+            "%(pages)s page(s) read, %(fetched)s event(s) fetched, %(new)s new, %(booked)s booked",
             pages=self.pages,
             fetched=self.events_fetched,
             new=self.events_new,
@@ -188,7 +187,7 @@ class AmazonSpImportRun(models.Model):
         if cron and cron.sudo().active:
             return False
         return self.env._(
-            "This import waits for the scheduled action \"Amazon: imports asked for by users\", "
+            'This import waits for the scheduled action "Amazon: imports asked for by users", '
             "which is switched off: ask your administrator to activate it (Settings > Technical > "
             "Scheduled Actions)."
         )

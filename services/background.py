@@ -73,7 +73,9 @@ class AmazonSpServiceImportBackground(models.AbstractModel):
         return runs
 
     def _trigger_queued(self):
-        cron = self.env.ref("account_amazon_refund.ir_cron_amazon_sp_queued", raise_if_not_found=False)
+        cron = self.env.ref(
+            "account_amazon_refund.ir_cron_amazon_sp_queued", raise_if_not_found=False
+        )
         if cron:
             cron.sudo()._trigger()
 

@@ -43,7 +43,7 @@ JOB_STATES_OPEN = ("wait_dependencies", "pending", "enqueued", "started")
 
 
 def _retryable(message, seconds, ignore_retry=False):
-    from odoo.addons.queue_job.exception import RetryableJobError  # noqa: PLC0415
+    from odoo.addons.queue_job.exception import RetryableJobError
 
     return RetryableJobError(message, seconds=seconds, ignore_retry=ignore_retry)
 
@@ -62,7 +62,9 @@ class AmazonSpServiceJobs(models.AbstractModel):
             run,
             "_amazon_sp_job_fetch",
             identity=f"amazon_sp_fetch:{run.id}:0",
-            description=self.env._("Amazon: read the pages of %(account)s", account=run.account_id.name),
+            description=self.env._(
+                "Amazon: read the pages of %(account)s", account=run.account_id.name
+            ),
         )
 
     def _delay(self, run, method, *args, identity, description):
@@ -153,7 +155,9 @@ class AmazonSpServiceJobs(models.AbstractModel):
                 run,
                 "_amazon_sp_job_finish",
                 identity=f"amazon_sp_finish:{run.id}",
-                description=self.env._("Amazon: end the import of %(account)s", account=account.name),
+                description=self.env._(
+                    "Amazon: end the import of %(account)s", account=account.name
+                ),
             )
         return f"{run.pages} page(s) read"
 
@@ -197,12 +201,16 @@ class AmazonSpServiceJobs(models.AbstractModel):
 
     def _posts_open(self, run):
         uuids = [uuid for uuid in (run.job_uuids or "").split(",") if uuid]
-        return self.env["queue.job"].sudo().search_count(
-            [
-                ("uuid", "in", uuids),
-                ("method_name", "=", "_amazon_sp_job_post"),
-                ("state", "in", JOB_STATES_OPEN),
-            ]
+        return (
+            self.env["queue.job"]
+            .sudo()
+            .search_count(
+                [
+                    ("uuid", "in", uuids),
+                    ("method_name", "=", "_amazon_sp_job_post"),
+                    ("state", "in", JOB_STATES_OPEN),
+                ]
+            )
         )
 
     def _finish(self, run):
