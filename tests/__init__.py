@@ -38,3 +38,4 @@ from . import test_tour_books
 from . import test_overview
 from . import test_import_background
 from . import test_import_jobs
+from . import test_tour_import

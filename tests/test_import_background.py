@@ -89,6 +89,7 @@ class TestImportBackground(AmazonImportCommon):
         self.assertEqual(run.phase, "end")
         self.assertIn("2 page(s) read from Amazon: 5 event(s), 5 new.", run.summary)
         self.assertIn("5 posted", run.summary)
+        self.account.invalidate_recordset()  # (read again, as the form does)
         self.assertEqual(self.account.amazon_sp_last_run_summary, run.summary)
         # The user who asked is told, in their browser.
         notes = self._notifications(self.amazon_user)
