@@ -184,6 +184,7 @@ class AmazonSpServiceJobs(models.AbstractModel):
     def _post(self, run, event_ids):
         """Book the events ``event_ids`` still new (rows locked: another worker skips them)."""
         importer, run, _account = self._prepare(run)
+        self.env["amazon.sp.event"].flush_model(["state"])
         self.env.cr.execute(
             "SELECT id FROM amazon_sp_event WHERE id = ANY(%s) AND state = 'new' "
             "FOR UPDATE SKIP LOCKED",

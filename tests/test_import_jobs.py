@@ -148,9 +148,9 @@ class TestImportJobs(AmazonImportCommon):
 
     def test_a_failure_ends_the_run_and_tells_the_user(self):
         self.emu.inject("server_error", count=None, operation="listTransactions")
-        self.account.with_user(self.amazon_user).action_sync()
-        run = self._runs()
         with trap_jobs() as trap, patch(f"{JOBS}.RETRYABLE", ()):
+            self.account.with_user(self.amazon_user).action_sync()
+            run = self._runs()
             self._perform_all(trap)
         self.assertEqual(run.state, "failed")
         self.assertIn("Amazon's service failed", run.error)

@@ -48,8 +48,8 @@ registry.category("web_tour.tours").add("account_amazon_refund_import_done", {
             trigger: ".o_form_view .o_amazon_sp_run_summary:contains('page(s) read from Amazon')",
         },
         {
-            content: "Its progress is complete",
-            trigger: ".o_form_view .o_field_widget[name='state'] button.active:contains('Done')",
+            content: "Its status is Done",
+            trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Done')",
         },
     ],
 });
