@@ -9,7 +9,7 @@ class AmazonSpAccount(models.Model):
     _inherit = "amazon.sp.account"
 
     amazon_sp_last_run_id = fields.Many2one(
-        "amazon.sp.import.run", compute="_compute_amazon_sp_last_run", string="Last Import"
+        "amazon.sp.import.run", compute="_compute_amazon_sp_last_run", string="Last Import Run"
     )
     amazon_sp_last_run_state = fields.Selection(
         RUN_STATES, compute="_compute_amazon_sp_last_run", string="Last Import Status"
