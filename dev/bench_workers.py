@@ -46,7 +46,7 @@ def _with_queue_job(registry):
     import odoo.addons
 
     oca = _oca_dir()
-    if oca not in odoo.addons.__path__:
+    if oca not in odoo.addons.__path__:  # (bench_lib adds it when it boots)
         odoo.addons.__path__.append(oca)
         config["addons_path"] = f"{config['addons_path']},{oca}"
     if "queue.job" in registry:
@@ -77,6 +77,11 @@ def _round(registry, workers, rate_scale, stamp, accounts_n=ACCOUNTS, events_n=E
     try:
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
+            # Jobs left open by an earlier, interrupted bench would be run with these.
+            cr.execute(
+                "UPDATE queue_job SET state = 'cancelled' WHERE channel = %s AND state IN %s",
+                [CHANNEL, OPEN_STATES],
+            )
             env.company._amazon_sp_ensure_setup()
             env["ir.config_parameter"].set_param(f"{MODULE}.use_queue_job", "True")
             us = env.ref(f"{MODULE}.amazon_sp_marketplace_us")
@@ -139,11 +144,11 @@ def _round(registry, workers, rate_scale, stamp, accounts_n=ACCOUNTS, events_n=E
             runs = env["amazon.sp.import.run"].browse(run_ids)
             cr.execute(
                 """SELECT count(*) FROM (
-                       SELECT rel.amazon_sp_event_id FROM account_move_amazon_sp_event_rel rel
-                       JOIN account_move move ON move.id = rel.account_move_id
-                       JOIN amazon_sp_event ev ON ev.id = rel.amazon_sp_event_id
+                       SELECT rel.event_id FROM account_move_amazon_sp_event_rel rel
+                       JOIN account_move move ON move.id = rel.move_id
+                       JOIN amazon_sp_event ev ON ev.id = rel.event_id
                        WHERE ev.account_id = ANY(%s) AND move.move_type = 'out_refund'
-                       GROUP BY rel.amazon_sp_event_id HAVING count(*) > 1) dup""",
+                       GROUP BY rel.event_id HAVING count(*) > 1) dup""",
                 [account_ids],
             )
             duplicates = cr.fetchone()[0]
@@ -216,7 +221,7 @@ def _worker(db, go, rate_scale):
             "--db_password",
             os.environ.get("PGPASSWORD", "odoo"),
             "--addons-path",
-            f"{_addons_path()},{_oca_dir()}",
+            _addons_path(),
             "--log-level",
             os.environ.get("BENCH_LOG_LEVEL", "warn"),
         ]
@@ -228,7 +233,7 @@ def _worker(db, go, rate_scale):
     from odoo.addons.queue_job.controllers.main import RunJobController
 
     registry = Registry(db)
-    account_class = type(registry["amazon.sp.account"])
+    account_class = registry["amazon.sp.account"]
     limits = _scaled_limits(rate_scale)
     print("ready", flush=True)
     while not os.path.exists(go):

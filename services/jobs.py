@@ -233,7 +233,7 @@ class AmazonSpServiceJobs(models.AbstractModel):
             more = importer._process_pending(account, run)
             run.phase = "settle"
             client = account._get_spapi_client(interactive=False)
-            self.env["amazon.sp.service.settlement"]._sync_settlements(account, run, client)
+            importer.env["amazon.sp.service.settlement"]._sync_settlements(account, run, client)
             run._set_client_stats(getattr(client, "stats", None))
             run.write(
                 {
@@ -243,7 +243,7 @@ class AmazonSpServiceJobs(models.AbstractModel):
                 }
             )
             run._end()
-            Connection = self.env["amazon.sp.service.connection"]
+            Connection = importer.env["amazon.sp.service.connection"]
             Connection._record(account, client, outcome=Connection._outcome(run))
         except RETRYABLE as exc:
             raise _retryable(str(exc), self._backoff()) from exc
