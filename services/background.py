@@ -1,5 +1,6 @@
 import logging
 import time
+from datetime import timedelta
 
 from odoo import fields, models
 from odoo.exceptions import UserError
@@ -72,12 +73,13 @@ class AmazonSpServiceImportBackground(models.AbstractModel):
             self._trigger_queued()
         return runs
 
-    def _trigger_queued(self):
+    def _trigger_queued(self, at=None):
+        """Trigger the scheduled action that carries out the queued runs (now, or ``at``)."""
         cron = self.env.ref(
             "account_amazon_refund.ir_cron_amazon_sp_queued", raise_if_not_found=False
         )
         if cron:
-            cron.sudo()._trigger()
+            cron.sudo()._trigger(at)
 
     def _queued_notification(self, runs):
         """The client action a button returns once it queued ``runs``: a notification, and the
@@ -105,19 +107,31 @@ class AmazonSpServiceImportBackground(models.AbstractModel):
 
     def _run_queued(self, limit=QUEUED_PER_CALL):
         """Carry out the runs queued by users (without queue_job), oldest first, each as the user
-        who asked, one import per account at a time. True when some are left."""
+        who asked, one import per account at a time. True when one went on and has more to do
+        (the caller triggers the scheduled action again at once); runs whose account is busy
+        with another import try again in a minute."""
         Run = self.env["amazon.sp.import.run"].sudo()
         domain = [("state", "=", "queued"), ("job_uuids", "=", False)]
-        for run in Run.search(domain, order="id", limit=limit):
+        more = waiting = False
+        runs = Run.search(domain, order="id", limit=limit)
+        for run in runs:
             user = run.requested_by_id or self.env.user
             importer = self.with_user(user).with_company(run.company_id)
             try:
-                importer._run_one(run.with_user(user).with_company(run.company_id))
+                done = importer._run_one(run.with_user(user).with_company(run.company_id))
             except Exception:
                 _logger.exception("Amazon queued run %s failed", run.id)
                 if self._can_commit():
                     self.env.cr.rollback()
-        return bool(Run.search_count(domain, limit=1))
+                continue
+            if not done:
+                waiting = True
+            elif run.state == "queued":
+                more = True
+        if waiting and not more:
+            self._trigger_queued(at=fields.Datetime.now() + timedelta(minutes=1))
+        # Past the limit, others wait: at once too.
+        return more or (len(runs) == limit and bool(Run.search_count(domain, limit=1)))
 
     def _run_one(self, run):
         """Carry out one queued run, in one bounded step (the rest stays queued)."""

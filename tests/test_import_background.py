@@ -2,7 +2,7 @@ import json
 from contextlib import ExitStack
 from unittest.mock import patch
 
-from odoo import api
+from odoo import api, fields
 from odoo.tests import tagged
 
 from .common_import import AmazonImportCommon
@@ -155,8 +155,18 @@ class TestImportBackground(AmazonImportCommon):
         with self.registry.cursor() as other_cr:
             other = api.Environment(other_cr, self.env.uid, {})["amazon.sp.service.import"]
             self.assertTrue(other._lock(self.account))
-            self.assertTrue(self.env["amazon.sp.service.import"]._run_queued())
-            self.assertEqual(run.state, "queued", "it waits; it is not refused")
+            later = self.env["ir.cron.trigger"].search_count(
+                [("cron_id", "=", self.cron.id), ("call_at", ">", fields.Datetime.now())]
+            )
+            # It waits (not refused); the scheduled action tries again in a minute, not at once.
+            self.assertFalse(self.env["amazon.sp.service.import"]._run_queued())
+            self.assertEqual(run.state, "queued")
+            self.assertEqual(
+                self.env["ir.cron.trigger"].search_count(
+                    [("cron_id", "=", self.cron.id), ("call_at", ">", fields.Datetime.now())]
+                ),
+                later + 1,
+            )
             other._unlock(self.account)
         self._run_queued()
         self.assertEqual(run.state, "done", run.error)
