@@ -255,7 +255,7 @@ def _worker(db, go, rate_scale):
                     [CHANNEL],
                 )
                 row = cr.fetchone()
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
                 if not row:
                     cr.execute(
                         "SELECT count(*) FROM queue_job WHERE channel = %s AND state IN %s",
