@@ -37,6 +37,7 @@ from unittest.mock import patch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_summary
+import bench_workers
 from bench_lib import MODULE, ROOT, _bench_account, _boot, _write
 
 
@@ -188,6 +189,7 @@ def _refund_runs(registry, args):
 PARTS = [
     bench_summary.collect,
     _refund_runs,
+    bench_workers.collect,
 ]
 
 # Targets printed at the end: (key, target text).
@@ -198,6 +200,7 @@ TARGETS = [
     ("scaling_ratio", "<= 1.2"),
     ("api_wait_ratio", "<= 1.05"),
     ("throttled", "0"),
+    ("workers_speedup", ">= 1.5"),
 ]
 
 

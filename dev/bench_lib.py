@@ -22,7 +22,10 @@ def _addons_path():
         paths.append(extra)
     links = tempfile.mkdtemp(prefix="aar-bench-addons.")
     os.symlink(ROOT, os.path.join(links, MODULE))
-    return ",".join([*paths, links])
+    # OCA's queue_job, where present (the workers part installs it).
+    oca = os.environ.get("AAR_OCA_ADDONS", "/opt/oca-addons")
+    extra = [oca] if os.path.isfile(os.path.join(oca, "queue_job", "__manifest__.py")) else []
+    return ",".join([*paths, links, *extra])
 
 
 def _boot(db):

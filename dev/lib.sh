@@ -129,3 +129,12 @@ except ImportError:
     pass
 PY
 }
+
+# OCA addons used when present (queue_job, a soft dependency): $AAR_OCA_ADDONS, default
+# /opt/oca-addons. Prints the directory when it holds queue_job, else nothing.
+oca_addons_dir() {
+    local dir="${AAR_OCA_ADDONS:-/opt/oca-addons}"
+    if [ -f "$dir/queue_job/__manifest__.py" ]; then
+        echo "$dir"
+    fi
+}

@@ -2,10 +2,9 @@ import logging
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 
 from ..domain import sources
-from ..spapi import exceptions
 from .amazon_sp_marketplace import REGION_SELECTION
 
 _logger = logging.getLogger(__name__)
@@ -406,30 +405,15 @@ class AmazonSpAccount(models.Model):
 
     def action_amazon_sp_refresh_settlements(self):
         """Read the financial event groups, the events of the closed ones, and pay out those
-        that match. Runs as an import run (trigger: button)."""
+        that match: queued as an import run, carried out in the background."""
         Import = self.env["amazon.sp.service.import"]
-        for account in self:
-            Import._sync(account, trigger="manual", settlements_only=True)
-        return True
+        return Import._queued_notification(Import._queue(self, kind="settlements"))
 
     def action_amazon_sp_fetch_settlement_reports(self):
-        """Download the new V2 settlement reports and compare them with their settlements."""
-        Reports = self.env["amazon.sp.service.settlement.report"]
-        Connection = self.env["amazon.sp.service.connection"]
-        for account in self:
-            client = account._get_spapi_client(interactive=True)
-            try:
-                Reports._fetch(account, client=client)
-            except exceptions.SpApiError as error:
-                Connection._record_apart(account, client, error)
-                raise UserError(
-                    self.env._(
-                        "Amazon's settlement reports could not be read: %(error)s",
-                        error=account._amazon_sp_error_message(error),
-                    )
-                ) from error
-            Connection._record(account, client)
-        return True
+        """Download the new V2 settlement reports and compare them with their settlements, in
+        the background."""
+        Import = self.env["amazon.sp.service.import"]
+        return Import._queued_notification(Import._queue(self, kind="reports"))
 
     @api.model
     def _cron_amazon_sp_daily_check(self, days=None):
@@ -449,20 +433,10 @@ class AmazonSpAccount(models.Model):
     # ------------------------------------------------------------------------------------------
 
     def action_sync(self):
-        """Pull and process every enabled marketplace of the accounts now (from ``sync_from``
-        on the first run); returns an action showing the import runs."""
-        importer = self.env["amazon.sp.service.import"]
-        runs = self.env["amazon.sp.import.run"]
-        for account in self:
-            runs |= importer._sync(account, trigger="manual")
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "account_amazon_refund.amazon_sp_import_run_action"
-        )
-        if len(runs) == 1:
-            action.update(view_mode="form", views=[(False, "form")], res_id=runs.id)
-        else:
-            action["domain"] = [("id", "in", runs.ids)]
-        return action
+        """Import every enabled marketplace of the accounts (from ``sync_from`` on the first
+        run) in the background: queue a run and return at once with a notification."""
+        Import = self.env["amazon.sp.service.import"]
+        return Import._queued_notification(Import._queue(self))
 
     def action_view_amazon_events(self):
         self.ensure_one()
@@ -485,12 +459,21 @@ class AmazonSpAccount(models.Model):
         """Scheduled action: pull and process every linked account, in bounded batches; when
         one had more to do, the scheduled action is triggered again."""
         accounts = self.search(self._amazon_sp_syncable_domain())
-        if self.env["amazon.sp.service.import"]._sync_scheduled(accounts):
+        Import = self.env["amazon.sp.service.import"]
+        if Import._run_queued() | Import._sync_scheduled(accounts):
             cron = self.env.ref(
                 "account_amazon_refund.ir_cron_amazon_sp_sync", raise_if_not_found=False
             )
             if cron:
                 cron._trigger()
+        return True
+
+    @api.model
+    def _cron_amazon_sp_run_queued(self):
+        """Scheduled action: carry out the imports users asked for (without queue_job); it
+        triggers itself again while some wait."""
+        if self.env["amazon.sp.service.import"]._run_queued():
+            self.env.ref("account_amazon_refund.ir_cron_amazon_sp_queued")._trigger()
         return True
 
     @api.model

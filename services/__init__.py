@@ -17,3 +17,5 @@ from . import anomalies_export
 from . import returns
 from . import sales_invoice
 from . import sales_invoiced
+from . import background
+from . import jobs

@@ -58,12 +58,14 @@ class AmazonSpServiceImport(models.AbstractModel):
         max_pages=None,
         max_batches=None,
         settlements_only=False,
+        run=None,
     ):
         """Pull (from the cursors, a date range or one order), stage, then process; after a
         complete pull from the cursors, refresh the settlements (``settlements_only``: only that).
 
-        Returns the import run. Scheduled runs record a failure on the run and return; runs
-        started by a user record it and raise a UserError.
+        ``run``: a queued run to carry out (see ``services/background.py``) instead of a new
+        one. Returns the import run. Scheduled and background runs record a failure on the run
+        and return; runs started by a user record it and raise a UserError.
         """
         self, account = (rec._amazon_sp_flow() for rec in (self, account))
         account.ensure_one()
@@ -79,6 +81,7 @@ class AmazonSpServiceImport(models.AbstractModel):
                 max_pages=max_pages,
                 max_batches=max_batches,
                 settlements_only=settlements_only,
+                run=run,
             )
         if not self._lock(account):
             return self._refuse(account, trigger)
@@ -92,6 +95,7 @@ class AmazonSpServiceImport(models.AbstractModel):
                 max_pages=max_pages,
                 max_batches=max_batches,
                 settlements_only=settlements_only,
+                run=run,
             )
         finally:
             self._unlock(account)
@@ -106,19 +110,19 @@ class AmazonSpServiceImport(models.AbstractModel):
         max_pages=None,
         max_batches=None,
         settlements_only=False,
+        run=None,
     ):
         """:meth:`_sync` once the account's lock is held."""
         self._close_dead_runs(account)
         account.company_id._amazon_sp_ensure_setup()
-        marketplaces = account._amazon_sp_enabled_marketplaces()
-        run = self.env["amazon.sp.import.run"].create(
+        run = self._start_run(
+            account,
+            run,
             {
-                "account_id": account.id,
                 "trigger": trigger,
-                "finances_api": account.finances_api,
                 "amazon_order_id": order_id,
-                "marketplace_names": ", ".join(marketplaces.mapped("name")),
-            }
+                "kind": "settlements" if settlements_only else "import",
+            },
         )
         self._commit()
         started = time.monotonic()
@@ -128,37 +132,69 @@ class AmazonSpServiceImport(models.AbstractModel):
             client = account._get_spapi_client(interactive=trigger == "manual")
             budget = {"pages": max_pages}
             if not settlements_only:
+                run.phase = "fetch"
                 if order_id:
                     self._pull_order(account, run, client, order_id)
                 elif date_from:
                     self._pull_range(account, run, client, date_from, date_to, budget)
                 else:
                     more = self._pull_cursors(account, run, client, budget)
+            run.phase = "book"
             more = self._process_pending(account, run, max_batches=max_batches) or more
             if settlements_only or not (order_id or date_from or more):
+                run.phase = "settle"
+                self._commit()
                 self.env["amazon.sp.service.settlement"]._sync_settlements(account, run, client)
         except Exception as exc:
             # Whatever stops it, the run ends (failed, with the reason): it never stays running.
             self._fail(account, run, client, exc, started)
             if not isinstance(exc, RUN_ERRORS):
                 raise
-            if trigger != "cron":
+            if trigger not in ("cron", "background"):
                 raise UserError(
                     self.env._("The Amazon import failed: %(error)s", error=run.error)
                 ) from exc
             return run
         run._set_client_stats(getattr(client, "stats", None))
+        if more and trigger == "background":
+            # A run queued by a user goes on at the next call of the scheduled action.
+            run.write({"state": "queued", "duration": run.duration + time.monotonic() - started})
+            self._commit()
+            return run
         run.write(
             {
                 "state": "partial" if more else "done",
                 "date_end": fields.Datetime.now(),
-                "duration": time.monotonic() - started,
+                "duration": run.duration + time.monotonic() - started,
             }
         )
+        run._end()
         Connection = self.env["amazon.sp.service.connection"]
         Connection._record(account, client, outcome=Connection._outcome(run))
         self._commit()
         return run
+
+    def _start_run(self, account, run, vals):
+        """The run of an import starting now: ``run`` (a queued one) or a new one."""
+        marketplaces = account._amazon_sp_enabled_marketplaces()
+        vals = dict(
+            vals,
+            account_id=account.id,
+            finances_api=account.finances_api,
+            marketplace_names=", ".join(marketplaces.mapped("name")),
+            state="running",
+            phase="queued",
+        )
+        if run:
+            run = run.with_env(self.env)
+            vals.update(trigger=run.trigger, kind=run.kind)
+            if run.phase == "queued":
+                vals["date_start"] = fields.Datetime.now()
+            else:
+                vals.pop("phase")  # a queued run going on
+            run.write(vals)
+            return run
+        return self.env["amazon.sp.import.run"].create(vals)
 
     def _fail(self, account, run, client, exc, started):
         """End ``run`` as failed and record the failure on the account in plain words (see
@@ -173,16 +209,22 @@ class AmazonSpServiceImport(models.AbstractModel):
                 "state": "failed",
                 "error": Connection._failure_message(account, exc),
                 "date_end": fields.Datetime.now(),
-                "duration": time.monotonic() - started,
+                "duration": run.duration + time.monotonic() - started,
             }
         )
+        run._end()
         Connection._record_failure(account, run, client, exc)
         self._commit()
 
     def _sync_scheduled(self, accounts):
         """The scheduled import of ``accounts``, in bounded batches: each reads at most
         CRON_MAX_PAGES pages and processes at most CRON_MAX_BATCHES batches. A failing account
-        is logged and left for the next run. Returns True when one had more to do."""
+        is logged and left for the next run. Returns True when one had more to do.
+
+        With queue_job, each account's import is queued as jobs instead."""
+        if self._use_jobs():
+            self._queue(accounts, trigger="cron")
+            return False
         more = False
         flow = self._amazon_sp_flow()
         running = flow.env["amazon.sp.import.run"].search([("state", "=", "running")])
@@ -237,7 +279,7 @@ class AmazonSpServiceImport(models.AbstractModel):
                 "again."
             )
         _logger.info("Amazon account %s: %s", account.id, message)
-        if trigger == "cron":
+        if trigger in ("cron", "background"):
             return self.env["amazon.sp.import.run"]
         raise UserError(message)
 
@@ -247,7 +289,14 @@ class AmazonSpServiceImport(models.AbstractModel):
         worker before its run began."""
         Run = self.env["amazon.sp.import.run"]
         for account in accounts:
-            dead = Run.search([("account_id", "=", account.id), ("state", "=", "running")])
+            # Runs carried out by queue_job's jobs end through their jobs.
+            dead = Run.search(
+                [
+                    ("account_id", "=", account.id),
+                    ("state", "=", "running"),
+                    ("job_uuids", "=", False),
+                ]
+            )
             if not dead or not self._lock(account):
                 continue
             try:
@@ -294,7 +343,10 @@ class AmazonSpServiceImport(models.AbstractModel):
             start = stop
 
     def _can_commit(self):
-        """Like account.move._can_commit(): never commit under tests."""
+        """Like account.move._can_commit(): never commit under tests, nor in a queue_job job
+        (context key ``amazon_sp_no_commit``: queue_job commits the job)."""
+        if self.env.context.get("amazon_sp_no_commit"):
+            return False
         return self.env["account.move"]._can_commit()
 
     def _commit(self):
@@ -313,11 +365,7 @@ class AmazonSpServiceImport(models.AbstractModel):
         book): one that did not is logged and put in error, and no event is fetched twice by
         one call, so the loop always ends."""
         Event = self.env["amazon.sp.event"]
-        # Summary-policy sales stay new until their settlement closes (its check books them):
-        # never fetched here, so the loop never meets them again.
-        per_event = ("invoice", "invoiced")
-        domain = [("account_id", "=", account.id), ("state", "=", "new"), "|"]
-        domain += [("event_type", "!=", "sale"), ("marketplace_id.sales_policy", "in", per_event)]
+        domain = self._pending_domain(account)
         seen = []
         done = 0
         while max_batches is None or done < max_batches:
@@ -328,23 +376,37 @@ class AmazonSpServiceImport(models.AbstractModel):
                 return False
             seen += events.ids
             events._amazon_sp_process(run=run)
-            stuck = events.filtered(lambda ev: ev.state == "new")
-            if stuck:
-                _logger.warning(
-                    "Amazon account %s: %s event(s) still new after processing: %s",
-                    account.id,
-                    len(stuck),
-                    ", ".join(stuck.mapped("key")),
-                )
-                stuck._amazon_sp_set_review(
-                    False,
-                    self.env._(
-                        "The import planned this event but made nothing of it (no document, "
-                        "no reason): retry it, or ignore it."
-                    ),
-                    state="error",
-                )
-                run._add(events_error=len(stuck))
+            self._put_stuck_aside(events, run)
             self._commit()
             done += 1
         return bool(Event.search_count(domain + [("id", "not in", seen)], limit=1))
+
+    def _pending_domain(self, account):
+        """The events of ``account`` the import books: new ones, except summary-policy sales,
+        which stay new until their settlement closes (its check books them)."""
+        per_event = ("invoice", "invoiced")
+        domain = [("account_id", "=", account.id), ("state", "=", "new"), "|"]
+        domain += [("event_type", "!=", "sale"), ("marketplace_id.sales_policy", "in", per_event)]
+        return domain
+
+    def _put_stuck_aside(self, events, run):
+        """Events still new once processed go to error, logged: the loop always ends."""
+        stuck = events.filtered(lambda ev: ev.state == "new")
+        if not stuck:
+            return
+        _logger.warning(
+            "Amazon account %s: %s event(s) still new after processing: %s",
+            stuck.account_id.ids,
+            len(stuck),
+            ", ".join(stuck.mapped("key")),
+        )
+        stuck._amazon_sp_set_review(
+            False,
+            self.env._(
+                "The import planned this event but made nothing of it (no document, "
+                "no reason): retry it, or ignore it."
+            ),
+            state="error",
+        )
+        if run:
+            run._add(events_error=len(stuck))

@@ -38,3 +38,6 @@ from . import test_tour_books
 from . import test_overview
 from . import test_integrity_unique
 from . import test_integrity_drills
+from . import test_import_background
+from . import test_import_jobs
+from . import test_tour_import

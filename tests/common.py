@@ -16,6 +16,8 @@ class AmazonSpTestMixin:
     def _setup_amazon_sp(cls):
         # The emulator and the test hosts are not Amazon's: the tests allow other hosts.
         cls.env["ir.config_parameter"].sudo().set_param(ALLOW_CUSTOM_HOSTS, "1")
+        # Without queue_job's jobs (the scheduled-action path); test_import_jobs switches them on.
+        cls.env["ir.config_parameter"].sudo().set_param("account_amazon_refund.use_queue_job", "0")
         cls.company = cls.env.company
         cls.amazon_user = new_test_user(
             cls.env,

@@ -335,7 +335,7 @@ class TestSettlement(AmazonImportCommon):
         self.env["amazon.sp.service.import"]._sync(self.account, date_from=date_from)
         self.assertFalse(self._settlements())
         ds.change_amount(changed, "charges", "Principal", -D("17.00"))
-        self.account.action_amazon_sp_refresh_settlements()
+        self.env["amazon.sp.service.import"]._sync(self.account, settlements_only=True)
         gbp, eur = self._settlement(self.g_gbp), self._settlement(self.g_eur)
         self.assertEqual(gbp.state, "to_review")
         self.assertFalse(gbp.payout_move_id)
@@ -373,7 +373,7 @@ class TestSettlement(AmazonImportCommon):
         )
         event.action_retry()
         self.assertEqual(event.state, "posted", event.review_message)
-        self.account.action_amazon_sp_refresh_settlements()
+        self.env["amazon.sp.service.import"]._sync(self.account, settlements_only=True)
         self.assertEqual(gbp.state, "reconciled", gbp.review_message)
         self.assertEqual(eur.state, "to_review")
 
@@ -439,7 +439,7 @@ class TestSettlement(AmazonImportCommon):
         # Amazon fails on the report list: the button says why in the user's words
         self.emu.inject("server_error", count=None, operation="getReports")
         with self.assertRaises(UserError) as caught:
-            self.account.action_amazon_sp_fetch_settlement_reports()
+            self.env["amazon.sp.service.import"]._fetch_settlement_reports(self.account)
         message = str(caught.exception.args[0])
         self.assertIn("Amazon's settlement reports could not be read", message)
         self.assertIn("Amazon's service failed; try again later.", message)
