@@ -126,7 +126,7 @@ class AmazonSpServiceImport(models.AbstractModel):
         more = False
         try:
             client = account._get_spapi_client(interactive=trigger == "manual")
-            budget = {"pages": max_pages}
+            budget = {"pages": max_pages, "batches": max_batches}
             if not settlements_only:
                 if order_id:
                     self._pull_order(account, run, client, order_id)
@@ -134,7 +134,7 @@ class AmazonSpServiceImport(models.AbstractModel):
                     self._pull_range(account, run, client, date_from, date_to, budget)
                 else:
                     more = self._pull_cursors(account, run, client, budget)
-            more = self._process_pending(account, run, max_batches=max_batches) or more
+            more = self._process_pending(account, run, max_batches=budget["batches"]) or more
             if settlements_only or not (order_id or date_from or more):
                 self.env["amazon.sp.service.settlement"]._sync_settlements(account, run, client)
         except Exception as exc:
