@@ -36,6 +36,7 @@ from unittest.mock import patch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import bench_rate
 import bench_summary
 from bench_lib import MODULE, ROOT, _bench_account, _boot, _write
 
@@ -188,6 +189,7 @@ def _refund_runs(registry, args):
 PARTS = [
     bench_summary.collect,
     _refund_runs,
+    bench_rate.collect,
 ]
 
 # Targets printed at the end: (key, target text).
@@ -198,6 +200,9 @@ TARGETS = [
     ("scaling_ratio", "<= 1.2"),
     ("api_wait_ratio", "<= 1.05"),
     ("throttled", "0"),
+    ("real_rate_ratio", "<= 1.1"),
+    ("api_calls_per_1000", "fewer than api_calls_per_1000_before"),
+    ("real_rate_throttled", "0"),
 ]
 
 
@@ -210,6 +215,7 @@ def main():
         "--summary-sizes", default="1000,10000", help="settlement sizes of summary_ratio ('': none)"
     )
     parser.add_argument("--refund-share", type=float, default=0.05)
+    parser.add_argument("--rate-sizes", default="2000", help="real_rate_ratio sizes ('': none)")
     parser.add_argument("--out", default=str(ROOT / "test-results" / "bench.json"))
     args = parser.parse_args()
     registry = _boot(args.db)

@@ -152,7 +152,9 @@ class TestImportAccountWide(AmazonImportCommon):
 
     def test_fetch_error_fails_the_run_and_the_next_import_resumes(self):
         account = self._import_account("na", self.marketplace_us)
-        refunds = [self._refund("US", days_ago=1 + i / 10, items=[self.us_item()]) for i in range(8)]
+        refunds = [
+            self._refund("US", days_ago=1 + i / 10, items=[self.us_item()]) for i in range(8)
+        ]
         # The third page fails on every attempt: the pages before it are saved with the cursor.
         self.emu.inject("server_error", count=None, operation="listTransactions", after=2)
         run = self._sync(account, trigger="cron")
