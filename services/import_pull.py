@@ -296,7 +296,8 @@ class AmazonSpServiceImportPull(models.AbstractModel):
         without a date (v0 service fees). ``seen``: the keys met on the earlier pages of the
         same window or group (identical events on two pages are numbered apart).
         ``left_out``: {marketplace name: count}, what this page left out (see
-        :meth:`_keep_enabled`). Returns the number of new events staged.
+        :meth:`_keep_enabled`), said by the caller (None: said on the run for this page).
+        Returns the number of new events staged.
         """
         resolver = (
             self._marketplace_resolver(account) if source.needs_marketplace_resolver else None
@@ -323,7 +324,11 @@ class AmazonSpServiceImportPull(models.AbstractModel):
         by_code = {mp._amazon_sp_code(): mp for mp in marketplaces}
         unknown = {}
         if source.lists_all_marketplaces:
-            events, unknown = self._keep_enabled(events, by_code, left_out)
+            # A caller keeping no count (a settlement read by group) gets the page's message.
+            counted = {} if left_out is None else left_out
+            events, unknown = self._keep_enabled(events, by_code, counted)
+            if left_out is None:
+                self._note_left_out(account, run, counted)
         Staging = self.env["amazon.sp.service.staging"]
         counts, created = Staging._stage(account, run, events, failures, by_code)
         counts["pages"] = 1
@@ -368,9 +373,8 @@ class AmazonSpServiceImportPull(models.AbstractModel):
             if not ev.marketplace_id or ev.marketplace_id in by_code:
                 kept.append(ev)
             elif ev.marketplace_id in known:
-                if left_out is not None:
-                    name = known[ev.marketplace_id].name
-                    left_out[name] = left_out.get(name, 0) + 1
+                name = known[ev.marketplace_id].name
+                left_out[name] = left_out.get(name, 0) + 1
             else:
                 kept.append(ev)
                 unknown[ev.key] = (ev.marketplace_name, ev.marketplace_id)
