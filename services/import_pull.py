@@ -184,27 +184,28 @@ class AmazonSpServiceImportPull(models.AbstractModel):
         seen = {}  # the repeats of the window's pages read so far (numbered apart)
         left_out = {}  # marketplace name -> events of marketplaces the account leaves out
         limit = budget.get("pages")
-        try:
-            with Prefetch(pages, limit=None if limit is None else max(limit, 1)) as prefetched:
-                for page in prefetched:
-                    new = self._stage_page(account, run, source, page, seen=seen, left_out=left_out)
-                    if cursor:
-                        cursor.write(
-                            {
-                                "window_start": start.replace(tzinfo=None),
-                                "window_end": end.replace(tzinfo=None),
-                                "next_token": page.next_token or False,
-                                "last_run_id": run.id,
-                            }
-                        )
-                    self._commit()
-                    self._process_while_pulling(account, run, budget, new)
-                    if budget.get("pages") is not None:
-                        budget["pages"] -= 1
-                        if budget["pages"] <= 0 and page.next_token:
-                            return False
-        finally:
-            self._note_left_out(account, run, left_out)
+        # What was left out is said on the run when the window stops or ends (a failing run
+        # says only its failure: its pages are read again by the next one).
+        with Prefetch(pages, limit=None if limit is None else max(limit, 1)) as prefetched:
+            for page in prefetched:
+                new = self._stage_page(account, run, source, page, seen=seen, left_out=left_out)
+                if cursor:
+                    cursor.write(
+                        {
+                            "window_start": start.replace(tzinfo=None),
+                            "window_end": end.replace(tzinfo=None),
+                            "next_token": page.next_token or False,
+                            "last_run_id": run.id,
+                        }
+                    )
+                self._commit()
+                self._process_while_pulling(account, run, budget, new)
+                if budget.get("pages") is not None:
+                    budget["pages"] -= 1
+                    if budget["pages"] <= 0 and page.next_token:
+                        self._note_left_out(account, run, left_out)
+                        return False
+        self._note_left_out(account, run, left_out)
         if cursor:
             cursor.write(
                 {
@@ -255,12 +256,10 @@ class AmazonSpServiceImportPull(models.AbstractModel):
         """Wizard: read the events of one Amazon order."""
         source = get_source(account.finances_api)
         left_out = {}
-        try:
-            for page in source.order_pages(client, order_id):
-                self._stage_page(account, run, source, page, left_out=left_out)
-                self._commit()
-        finally:
-            self._note_left_out(account, run, left_out)
+        for page in source.order_pages(client, order_id):
+            self._stage_page(account, run, source, page, left_out=left_out)
+            self._commit()
+        self._note_left_out(account, run, left_out)
 
     def _marketplace_resolver(self, account):
         """For sources whose events name their marketplace only (or not at all):
