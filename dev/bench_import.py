@@ -36,6 +36,7 @@ from unittest.mock import patch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import bench_rate
 import bench_summary
 import bench_workers
 from bench_lib import MODULE, ROOT, _bench_account, _boot, _write
@@ -190,6 +191,7 @@ PARTS = [
     bench_summary.collect,
     _refund_runs,
     bench_workers.collect,
+    bench_rate.collect,
 ]
 
 # Targets printed at the end: (key, target text).
@@ -201,6 +203,9 @@ TARGETS = [
     ("api_wait_ratio", "<= 1.05"),
     ("throttled", "0"),
     ("workers_speedup", ">= 1.5"),
+    ("real_rate_ratio", "<= 1.1"),
+    ("api_calls_per_1000", "fewer than api_calls_per_1000_before"),
+    ("real_rate_throttled", "0"),
 ]
 
 
@@ -213,6 +218,7 @@ def main():
         "--summary-sizes", default="1000,10000", help="settlement sizes of summary_ratio ('': none)"
     )
     parser.add_argument("--refund-share", type=float, default=0.05)
+    parser.add_argument("--rate-sizes", default="2000", help="real_rate_ratio sizes ('': none)")
     parser.add_argument("--out", default=str(ROOT / "test-results" / "bench.json"))
     args = parser.parse_args()
     registry = _boot(args.db)

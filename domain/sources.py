@@ -61,13 +61,18 @@ class Transactions2024Source(FinancesSource):
 
     name = SOURCE_2024
     label = "2024-06-19 (listTransactions)"
-    per_marketplace = True
+    # Read once per account, without ``marketplaceId``: Amazon then lists every marketplace of
+    # the seller's region together, each transaction naming its own (``marketplaceDetails``),
+    # and only then lists the US merchant-fulfilled orders (see doc/sources.md).
+    per_marketplace = False
+    lists_all_marketplaces = True
 
     def window_pages(self, client, start, end, marketplace_code=None, token=None):
+        # ``marketplace_code`` is not sent: a filter would hide the US merchant-fulfilled
+        # orders and cost one call per marketplace; the caller keeps the marketplaces it wants.
         return client.list_transactions(
             posted_after=start,
             posted_before=end,
-            marketplace_id=marketplace_code or None,
             start_token=token,
         )
 

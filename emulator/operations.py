@@ -408,6 +408,10 @@ class Operations:
             if not codes:
                 raise _invalid("Invalid marketplaceId.", marketplace_id)
             tests.append(lambda ev: ev.marketplace in codes)
+            if "US" in codes:
+                # Amazon: "If you want to retrieve MFN orders in the US store, do not supply
+                # the marketplaceId parameter" (finances_2024-06-19.json, listTransactions).
+                tests.append(lambda ev: not _merchant_fulfilled(ev))
         status = params.get("transactionStatus")
         if status:
             if status not in TRANSACTION_STATUSES:
@@ -427,6 +431,11 @@ class Operations:
             else:
                 tests.append(lambda ev: ev.group_id == value)
         return lambda ev: all(test(ev) for test in tests)
+
+
+def _merchant_fulfilled(event):
+    """True for an order event with a seller-fulfilled (MFN) item."""
+    return any(item.fulfillment_network == "MFN" for item in getattr(event, "items", None) or ())
 
 
 def _status(event, now):

@@ -68,7 +68,9 @@ PAGES = [Page({"transactions": []}, next_token="T2"), Page({"transactions": []})
 # ---------------------------------------------------------------------------------------------
 
 
-def test_2024_window_pages_filter_by_marketplace_and_resume_at_the_token():
+def test_2024_window_pages_read_every_marketplace_and_resume_at_the_token():
+    # One call per account: no marketplaceId, even when a marketplace is named (a filter would
+    # hide the US merchant-fulfilled orders, finances_2024-06-19.json listTransactions).
     client = FakeClient(PAGES)
     pages = SOURCES[SOURCE_2024].window_pages(client, START, END, "ATVPDKIKX0DER", token="T1")
     assert list(pages) == PAGES
@@ -76,23 +78,18 @@ def test_2024_window_pages_filter_by_marketplace_and_resume_at_the_token():
         (
             "list_transactions",
             (),
-            {
-                "posted_after": START,
-                "posted_before": END,
-                "marketplace_id": "ATVPDKIKX0DER",
-                "start_token": "T1",
-            },
+            {"posted_after": START, "posted_before": END, "start_token": "T1"},
         )
     ]
 
 
-@pytest.mark.parametrize("code", [None, ""])
-def test_2024_window_pages_without_marketplace_send_none(code):
+@pytest.mark.parametrize("code", [None, "", "A1PA6795UKMFR9"])
+def test_2024_window_pages_never_send_a_marketplace(code):
     client = FakeClient()
     list(SOURCES[SOURCE_2024].window_pages(client, START, END, code))
     ((name, args, kwargs),) = client.calls
     assert name == "list_transactions" and args == ()
-    assert kwargs["marketplace_id"] is None and kwargs["start_token"] is None
+    assert "marketplace_id" not in kwargs and kwargs["start_token"] is None
 
 
 def test_2024_order_and_group_pages_use_related_identifiers():
@@ -258,7 +255,7 @@ def test_registry_holds_one_source_per_api_by_stored_name():
 
 def test_sources_say_how_they_are_cut_and_resolved():
     new, old = SOURCES[SOURCE_2024], SOURCES[SOURCE_V0]
-    assert (new.per_marketplace, new.lists_all_marketplaces) == (True, False)
+    assert (new.per_marketplace, new.lists_all_marketplaces) == (False, True)
     assert new.needs_marketplace_resolver is False
     assert (old.per_marketplace, old.lists_all_marketplaces) == (False, True)
     assert old.needs_marketplace_resolver is True

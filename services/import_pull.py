@@ -6,6 +6,8 @@ from odoo import fields, models
 from ..domain.identity import number_across_pages
 from ..domain.sources import get_source
 from ..spapi.exceptions import InvalidInputError
+from ..spapi.prefetch import Prefetch
+from .importer import PROCESS_BATCH
 
 _logger = logging.getLogger(__name__)
 
@@ -39,14 +41,39 @@ class AmazonSpServiceImportPull(models.AbstractModel):
             limit=1,
         )
         if not cursor:
-            cursor = Cursor.create(
-                {
-                    "account_id": account.id,
-                    "marketplace_id": marketplace.id or False,
-                    "finances_api": source.name,
-                }
-            )
+            vals = {
+                "account_id": account.id,
+                "marketplace_id": marketplace.id or False,
+                "finances_api": source.name,
+            }
+            if not marketplace:
+                vals["done_until"] = self._done_until_of_marketplace_cursors(account, source)
+            cursor = Cursor.create(vals)
         return cursor
+
+    def _done_until_of_marketplace_cursors(self, account, source):
+        """Where a new account-wide cursor of ``source`` starts when the account was read per
+        marketplace before (2024-06-19 was, until it read every marketplace in one call): the
+        oldest point any enabled marketplace had reached, so nothing is missed (staging knows
+        the events read again). False when there is no such cursor (a first pull)."""
+        old = self.env["amazon.sp.sync.cursor"].search(
+            [
+                ("account_id", "=", account.id),
+                ("finances_api", "=", source.name),
+                ("marketplace_id", "!=", False),
+            ]
+        )
+        if not old:
+            return False
+        by_marketplace = {cursor.marketplace_id: cursor for cursor in old}
+        points = []
+        for marketplace in account._amazon_sp_enabled_marketplaces():
+            cursor = by_marketplace.get(marketplace)
+            if not cursor or not cursor.done_until:
+                # Never read to the end of a window: from the account's start.
+                return False
+            points.append(cursor.done_until)
+        return min(points) if points else False
 
     def _pull_cursors(self, account, run, client, budget):
         """Read every unit from its cursor. Returns True when the page budget ran out."""
@@ -138,7 +165,13 @@ class AmazonSpServiceImportPull(models.AbstractModel):
             )
 
     def _pull_window_pages(self, account, run, client, unit, window, cursor, budget):
-        """:meth:`_pull_window` from the window's token as given."""
+        """:meth:`_pull_window` from the window's token as given.
+
+        The pages are read ahead by a background thread (HTTP only, :class:`Prefetch`) while
+        this one stages them and, once a batch of new events is staged, plans and posts it: the
+        rate limits' waits pass while Odoo works. A page and its cursor are still committed
+        together, in Amazon's order; an error of the reading thread is raised here, after the
+        pages read before it were saved."""
         marketplace, source = unit
         start, end, token = window
         pages = source.window_pages(
@@ -149,22 +182,30 @@ class AmazonSpServiceImportPull(models.AbstractModel):
             token=token,
         )
         seen = {}  # the repeats of the window's pages read so far (numbered apart)
-        for page in pages:
-            self._stage_page(account, run, source, page, seen=seen)
-            if cursor:
-                cursor.write(
-                    {
-                        "window_start": start.replace(tzinfo=None),
-                        "window_end": end.replace(tzinfo=None),
-                        "next_token": page.next_token or False,
-                        "last_run_id": run.id,
-                    }
-                )
-            self._commit()
-            if budget.get("pages") is not None:
-                budget["pages"] -= 1
-                if budget["pages"] <= 0 and page.next_token:
-                    return False
+        left_out = {}  # marketplace name -> events of marketplaces the account leaves out
+        limit = budget.get("pages")
+        # What was left out is said on the run when the window stops or ends (a failing run
+        # says only its failure: its pages are read again by the next one).
+        with Prefetch(pages, limit=None if limit is None else max(limit, 1)) as prefetched:
+            for page in prefetched:
+                new = self._stage_page(account, run, source, page, seen=seen, left_out=left_out)
+                if cursor:
+                    cursor.write(
+                        {
+                            "window_start": start.replace(tzinfo=None),
+                            "window_end": end.replace(tzinfo=None),
+                            "next_token": page.next_token or False,
+                            "last_run_id": run.id,
+                        }
+                    )
+                self._commit()
+                self._process_while_pulling(account, run, budget, new)
+                if budget.get("pages") is not None:
+                    budget["pages"] -= 1
+                    if budget["pages"] <= 0 and page.next_token:
+                        self._note_left_out(account, run, left_out)
+                        return False
+        self._note_left_out(account, run, left_out)
         if cursor:
             cursor.write(
                 {
@@ -180,12 +221,45 @@ class AmazonSpServiceImportPull(models.AbstractModel):
             self._commit()
         return True
 
+    def _process_while_pulling(self, account, run, budget, new):
+        """Plan and post a batch as soon as a whole one is staged (the next pages are read
+        meanwhile). ``budget["batches"]``: the batches the run may still process (None: no
+        limit; absent: none during the pull, all after it)."""
+        budget["staged"] = budget.get("staged", 0) + new
+        if budget["staged"] < PROCESS_BATCH:
+            return
+        batches = budget.get("batches", 0)
+        if batches is not None and batches <= 0:
+            return
+        budget["staged"] -= PROCESS_BATCH
+        self._process_pending(account, run, max_batches=1)
+        if batches is not None:
+            budget["batches"] = batches - 1
+
+    def _note_left_out(self, account, run, left_out):
+        """Say on the run which events were left out because their marketplace is not enabled
+        on the account (never silently)."""
+        if not left_out:
+            return
+        names = [f"{name} ({number})" for name, number in sorted(left_out.items())]
+        _logger.info("Amazon account %s: left out %s", account.id, ", ".join(names))
+        run.message_post(
+            body=self.env._(
+                "Events of marketplaces not enabled on this seller account were left out: "
+                "%(marketplaces)s. To book them, enable the marketplace and import these dates "
+                "again.",
+                marketplaces=", ".join(names),
+            )
+        )
+
     def _pull_order(self, account, run, client, order_id):
         """Wizard: read the events of one Amazon order."""
         source = get_source(account.finances_api)
+        left_out = {}
         for page in source.order_pages(client, order_id):
-            self._stage_page(account, run, source, page)
+            self._stage_page(account, run, source, page, left_out=left_out)
             self._commit()
+        self._note_left_out(account, run, left_out)
 
     def _marketplace_resolver(self, account):
         """For sources whose events name their marketplace only (or not at all):
@@ -211,13 +285,18 @@ class AmazonSpServiceImportPull(models.AbstractModel):
 
         return resolve
 
-    def _stage_page(self, account, run, source, page, group_id=None, group_end=None, seen=None):
+    def _stage_page(
+        self, account, run, source, page, group_id=None, group_end=None, seen=None, left_out=None
+    ):
         """Stage one page read from ``source`` (a :class:`~..domain.sources.FinancesSource`).
 
         ``group_id``: the page lists one financial event group (its known events that did not
         know their group learn it); ``group_end`` (aware) dates the events Amazon sends
         without a date (v0 service fees). ``seen``: the keys met on the earlier pages of the
         same window or group (identical events on two pages are numbered apart).
+        ``left_out``: {marketplace name: count}, what this page left out (see
+        :meth:`_keep_enabled`), said by the caller (None: said on the run for this page).
+        Returns the number of new events staged.
         """
         resolver = (
             self._marketplace_resolver(account) if source.needs_marketplace_resolver else None
@@ -242,14 +321,67 @@ class AmazonSpServiceImportPull(models.AbstractModel):
             events = number_across_pages(events, seen)
         marketplaces = account._amazon_sp_enabled_marketplaces()
         by_code = {mp._amazon_sp_code(): mp for mp in marketplaces}
+        unknown = {}
         if source.lists_all_marketplaces:
-            # Keep the marketplaces enabled on the account (and the unresolved events).
-            events = [ev for ev in events if not ev.marketplace_id or ev.marketplace_id in by_code]
+            # A caller keeping no count (a settlement read by group) gets the page's message.
+            counted = {} if left_out is None else left_out
+            events, unknown = self._keep_enabled(events, by_code, counted)
+            if left_out is None:
+                self._note_left_out(account, run, counted)
         Staging = self.env["amazon.sp.service.staging"]
-        counts, _created = Staging._stage(account, run, events, failures, by_code)
+        counts, created = Staging._stage(account, run, events, failures, by_code)
         counts["pages"] = 1
+        new = created.filtered(lambda event: event.state == "new")
+        waiting = new.filtered(lambda event: event.key in unknown)
+        for event in waiting:
+            name, code = unknown[event.key]
+            event._amazon_sp_set_review(
+                "plan",
+                self.env._(
+                    "Amazon lists this event in the marketplace %(name)s (%(code)s), which Odoo "
+                    "does not know: add that marketplace to the seller account, then retry the "
+                    "event, or ignore it.",
+                    name=name or code,
+                    code=code,
+                ),
+            )
+        if waiting:
+            counts["events_to_review"] = counts.get("events_to_review", 0) + len(waiting)
         run._add(**counts)
         if group_id and events:
+            self._set_group_of_known(account, events, group_id)
+        return len(new) - len(waiting)
+
+    def _keep_enabled(self, events, by_code, left_out):
+        """For sources listing every marketplace: the events of the enabled marketplaces
+        (``by_code``) and those without a marketplace are kept; those of a marketplace Odoo
+        knows but the account does not enable are left out and counted in ``left_out``; those
+        of a marketplace Odoo does not know are kept, to wait for review naming it. Returns
+        (kept, {key: (marketplace name, Amazon id)} of the unknown ones)."""
+        foreign = {ev.marketplace_id for ev in events if ev.marketplace_id} - set(by_code)
+        if not foreign:
+            return events, {}
+        known = {
+            mp._amazon_sp_code(): mp
+            for mp in self.env["amazon.sp.marketplace"]
+            .with_context(active_test=False)
+            .search([("marketplace_id", "in", sorted(foreign))])
+        }
+        kept, unknown = [], {}
+        for ev in events:
+            if not ev.marketplace_id or ev.marketplace_id in by_code:
+                kept.append(ev)
+            elif ev.marketplace_id in known:
+                name = known[ev.marketplace_id].name
+                left_out[name] = left_out.get(name, 0) + 1
+            else:
+                kept.append(ev)
+                unknown[ev.key] = (ev.marketplace_name, ev.marketplace_id)
+        return kept, unknown
+
+    def _set_group_of_known(self, account, events, group_id):
+        """The known events of ``events`` that did not know their group learn it."""
+        if events:
             Event = self.env["amazon.sp.event"].with_context(active_test=False)
             known = Event.search(
                 [
@@ -260,4 +392,4 @@ class AmazonSpServiceImportPull(models.AbstractModel):
                     ("fingerprint", "in", [ev.fingerprint for ev in events if ev.fingerprint]),
                 ]
             )
-            Staging._set_group(known, group_id)
+            self.env["amazon.sp.service.staging"]._set_group(known, group_id)

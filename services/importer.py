@@ -130,7 +130,7 @@ class AmazonSpServiceImport(models.AbstractModel):
         more = False
         try:
             client = account._get_spapi_client(interactive=trigger == "manual")
-            budget = {"pages": max_pages}
+            budget = {"pages": max_pages, "batches": max_batches}
             if not settlements_only:
                 run.phase = "fetch"
                 if order_id:
@@ -140,7 +140,7 @@ class AmazonSpServiceImport(models.AbstractModel):
                 else:
                     more = self._pull_cursors(account, run, client, budget)
             run.phase = "book"
-            more = self._process_pending(account, run, max_batches=max_batches) or more
+            more = self._process_pending(account, run, max_batches=budget["batches"]) or more
             if settlements_only or not (order_id or date_from or more):
                 run.phase = "settle"
                 self._commit()

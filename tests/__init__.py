@@ -7,6 +7,7 @@ from . import test_account_health
 from . import test_neutralize
 from . import test_import_refunds
 from . import test_import_pull
+from . import test_import_accountwide
 from . import test_import_review
 from . import test_import_apis
 from . import test_import_stored
