@@ -347,3 +347,16 @@ class TestOverview(AmazonSpTestMixin, TransactionCase):
                 action["url"],
                 f"/report/html/account_amazon_refund.report_amazon_sp_settlement_summary/{self.settlement.id}",
             )
+
+    def test_no_two_fields_share_a_label(self):
+        """Odoo warns when two fields of a model have the same label (filters, exports and
+        the list's optional columns could not tell them apart): none of the addon's fields
+        shares its label with another field of its model."""
+        clashes = []
+        for model in self.env.registry.values():
+            by_label = {}
+            for field in model._fields.values():
+                other = by_label.setdefault(field.string, field)
+                if other is not field and "account_amazon_refund" in (field._module, other._module):
+                    clashes.append(f"{model._name}: {other.name}, {field.name} ({field.string})")
+        self.assertEqual(clashes, [])
