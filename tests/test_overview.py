@@ -1,4 +1,6 @@
+import importlib.util
 import json
+import os
 import re
 from datetime import date, datetime
 
@@ -194,6 +196,54 @@ class TestOverview(AmazonSpTestMixin, TransactionCase):
         for event in events:
             self.assertNotIn("txn:", event.name)
             self.assertNotIn("txn:", event.display_name)
+
+    def test_migration_names_existing_records_again(self):
+        """18.0.1.2.0's post-names: records imported before the plain names kept their
+        technical ones (stored); the migration computes them again."""
+        path = os.path.join(
+            os.path.dirname(__file__), "..", "migrations", "18.0.1.2.0", "post-names.py"
+        )
+        spec = importlib.util.spec_from_file_location("aar_post_names", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        review = self.env["amazon.sp.reconciliation"].create(
+            {
+                "account_id": self.account.id,
+                "scope": "settlement",
+                "settlement_id": self.settlement.id,
+            }
+        )
+        names = {
+            rec: rec.name for rec in (self.settlement, self.refund, self.reimbursement, review)
+        }
+        # As a database of the previous version has them.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE amazon_sp_settlement SET name = group_id WHERE id = %s", [self.settlement.id]
+        )
+        self.env.cr.execute(
+            "UPDATE amazon_sp_event SET name = 'Refund (to_review) txn:TXN17ZUF5WOX' "
+            "WHERE id IN %s",
+            [(self.refund.id, self.reimbursement.id)],
+        )
+        self.env.cr.execute(
+            "UPDATE amazon_sp_reconciliation SET name = 'Review GROUP-NOV' WHERE id = %s",
+            [review.id],
+        )
+        self.env.invalidate_all()
+        self.assertEqual(self.settlement.name, "GROUP-NOV")
+        self.assertEqual(self.refund.name, "Refund (to_review) txn:TXN17ZUF5WOX")
+
+        counts = migration.recompute_names(self.env)
+
+        self.assertGreaterEqual(counts["amazon.sp.event"], 2)
+        for record, name in names.items():
+            self.assertEqual(record.name, name)
+        self.assertEqual(
+            self.settlement.name, f"Amazon.com · 06\N{EN DASH}20 Nov 2026 · ${NBSP}33.00"
+        )
+        self.assertEqual(self.refund.name, "Refund 111-1234567-1234567")
+        self.assertEqual(review.name, f"Review {self.settlement.name}")
 
     def test_raw_json_is_shown_indented_and_stored_as_received(self):
         raw = self.refund.raw_json
