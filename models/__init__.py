@@ -26,3 +26,4 @@ from . import amazon_sp_mail_note
 from . import amazon_sp_event_report
 from . import amazon_sp_event_line_report
 from . import res_currency
+from . import amazon_sp_group_currency

@@ -37,3 +37,4 @@ from . import test_books_community
 from . import test_tour_books
 from . import test_overview
 from . import test_plain_amounts
+from . import test_tour_plain_words

@@ -410,3 +410,39 @@ class TestOverview(AmazonSpTestMixin, TransactionCase):
                 if other is not field and "account_amazon_refund" in (field._module, other._module):
                     clashes.append(f"{model._name}: {other.name}, {field.name} ({field.string})")
         self.assertEqual(clashes, [])
+
+    def test_grouped_lists_know_the_currency_of_each_group(self):
+        """A group of a grouped list says the currency of its amounts (the list shows its
+        totals with it), and that there is none where its records mix currencies."""
+        domain = [("account_id", "=", self.account.id)]
+        Event = self.env["amazon.sp.event"]
+        by_marketplace = {
+            group["marketplace_id"][0]: group
+            for group in Event.web_read_group(domain, ["amount_total:sum"], ["marketplace_id"])[
+                "groups"
+            ]
+        }
+        self.assertEqual(
+            by_marketplace[self.marketplace_us.id]["__amazon_sp_currency"],
+            {"currency_id": self.usd.id},
+        )
+        self.assertEqual(
+            by_marketplace[self.marketplace_de.id]["__amazon_sp_currency"],
+            {"currency_id": self.eur.id},
+        )
+        (month,) = Event.web_read_group(domain, ["amount_total:sum"], ["date:month"])["groups"]
+        self.assertEqual(month["__amazon_sp_currency"], {"currency_id": False})
+        self.assertNotIn("__amz_min_currency_id", month)
+        # Both amounts of a settlement, each with its own currency field.
+        (group,) = self.env["amazon.sp.settlement"].web_read_group(
+            [("id", "=", self.settlement.id)],
+            ["original_total:sum", "converted_total:sum"],
+            ["account_id"],
+        )["groups"]
+        self.assertEqual(group["__amazon_sp_currency"]["currency_id"], self.usd.id)
+        self.assertIn("converted_currency_id", group["__amazon_sp_currency"])
+        # Other models are left as Odoo makes them.
+        (partners,) = self.env["res.partner"].web_read_group(
+            [("id", "=", self.company.partner_id.id)], ["id:count"], ["company_id"]
+        )["groups"]
+        self.assertNotIn("__amazon_sp_currency", partners)
