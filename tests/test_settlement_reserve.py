@@ -203,7 +203,7 @@ class TestSettlementReserve(AmazonImportCommon):
         self.assertAlmostEqual(sum(reserve_lines.mapped("balance")), 0.0, places=2)
         for settlement in first | second:
             self.assertTrue(all(self._clearing_lines(settlement).mapped("reconciled")))
-        self.assertIn("beginning balance of 120.00 USD", self._chatter(second))
+        self.assertIn("beginning balance of $\N{NO-BREAK SPACE}120.00", self._chatter(second))
         self.assertIn("reserve", self._chatter(second))
         # A second run changes nothing.
         payouts = (first | second).payout_move_id
