@@ -5,7 +5,8 @@ import { registry } from "@web/core/registry";
  * What an accountant reads on a page of the addon holds no technical name: no state codes
  * in parentheses, no Amazon keys, no field names made into labels, no midnight times on
  * dates, no floats such as "100.0", no raw group id as a title. The test opens the page (its
- * address) and this tour reads everything the page shows, each notebook tab in turn.
+ * address) and this tour reads everything the page shows, each notebook tab in turn (Amazon's
+ * data as received, the raw and normalized JSON, apart).
  */
 const TECHNICAL = [
     [/\((?:[a-z]+_[a-z_]+|new|posted|ready|error|nothing|ignored|deferred|draft)\)/, "a state code"],
@@ -16,8 +17,20 @@ const TECHNICAL = [
 ];
 const GROUP_ID = /^[A-Za-z0-9_-]{30,}$/;
 
-function technicalNames(root) {
+// Amazon's data as received (the raw and normalized JSON of the audit trail) is not wording.
+const DATA = "[name$='json'], [name$='json_pretty'], .o_field_ace, .o_field_code";
+
+function visibleText(root) {
+    const hidden = [...root.querySelectorAll(DATA)];
+    const before = hidden.map((el) => el.style.cssText);
+    hidden.forEach((el) => el.style.setProperty("display", "none", "important"));
     const text = root.innerText;
+    hidden.forEach((el, i) => (el.style.cssText = before[i]));
+    return text;
+}
+
+function technicalNames(root) {
+    const text = visibleText(root);
     const found = [];
     for (const [pattern, what] of TECHNICAL) {
         const match = text.match(pattern);
@@ -61,7 +74,11 @@ registry.category("web_tour.tours").add("account_amazon_refund_plain_words", {
                 const tabs = document.querySelectorAll(".o_form_view .o_notebook .nav-link");
                 for (const tab of tabs) {
                     tab.click();
-                    await new Promise((resolve) => setTimeout(resolve, 300));
+                    // the tab's page is shown once its link is the active one and Owl drew it
+                    for (let wait = 0; wait < 50 && !tab.classList.contains("active"); wait++) {
+                        await new Promise((resolve) => setTimeout(resolve, 100));
+                    }
+                    await new Promise((resolve) => setTimeout(resolve, 500));
                     check(`${window.location.pathname}, tab ${tab.innerText.trim()}`);
                 }
             },
