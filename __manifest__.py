@@ -48,6 +48,9 @@
         "demo/amazon_sp_account_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "account_amazon_refund/static/src/views/*.js",
+        ],
         "web.assets_tests": [
             "account_amazon_refund/static/tests/tours/*.js",
         ],

@@ -173,6 +173,11 @@ def compare(amazon_events, odoo_events, quantum, settlement=None):
 def _event_difference(ev, odoo, quantum):
     """The difference of one Amazon event with what Odoo holds for it (None when equal)."""
     where = {"event_key": ev.key, "order_id": ev.amazon_order_id, "posted_date": ev.posted_date}
+
+    def money(value):
+        # with the currency's decimals: "-4900" yen, "-19.60" dollars (never "-4900.0")
+        return f"{Decimal(value).quantize(quantum)}"
+
     if odoo is None:
         deferred = (ev.transaction_status or "").upper() == "DEFERRED"
         kind = "deferred" if deferred else "not_imported"
@@ -180,7 +185,7 @@ def _event_difference(ev, odoo, quantum):
         order = f" {ev.amazon_order_id}" if ev.amazon_order_id else ""
         message = (
             f"{TYPE_WORDS.get(ev.event_type, ev.event_type).capitalize()}{order} of "
-            f"{ev.posted_date:%Y-%m-%d} ({ev.total} {ev.currency}) {what}"
+            f"{ev.posted_date:%Y-%m-%d} ({money(ev.total)} {ev.currency}) {what}"
         )
         return Difference(kind, ev.total, f"{kind}:{ev.key}", message, **where)
     if odoo.posted_total is None:
@@ -191,7 +196,7 @@ def _event_difference(ev, odoo, quantum):
             what = "waits for a mapping of " + (", ".join(odoo.unmapped_types) or "a type")
         else:
             kind, what = "not_posted", f"not posted ({STATE_WORDS.get(odoo.state, odoo.state)})"
-        message = f"{odoo.name or ev.key} ({ev.total} {ev.currency}) {what}"
+        message = f"{odoo.name or ev.key} ({money(ev.total)} {ev.currency}) {what}"
         return Difference(kind, ev.total, f"{kind}:{ev.key}", message, odoo_ref=odoo.ref, **where)
     gap = ev.total - odoo.posted_total
     if not gap:
@@ -200,9 +205,12 @@ def _event_difference(ev, odoo, quantum):
     rounding = abs(gap) <= tolerance and odoo.amount_total == ev.total
     kind = "rounding" if rounding else "changed"
     name = odoo.name or ev.key
-    message = f"{name}: Amazon's amount {ev.total} {ev.currency}, posted {odoo.posted_total}"
+    message = (
+        f"{name}: Amazon's amount {money(ev.total)} {ev.currency}, "
+        f"posted {money(odoo.posted_total)}"
+    )
     if not rounding and odoo.amount_total != ev.total:
-        message += f" (Amazon changed it after import: was {odoo.amount_total})"
+        message += f" (Amazon changed it after import: was {money(odoo.amount_total)})"
     elif not rounding:
         message += " (the posted document was changed)"
     return Difference(kind, gap, f"{kind}:{ev.key}", message, odoo_ref=odoo.ref, **where)

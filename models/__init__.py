@@ -26,3 +26,5 @@ from . import amazon_sp_mail_note
 from . import amazon_sp_event_report
 from . import amazon_sp_event_line_report
 from . import amazon_sp_account_import
+from . import res_currency
+from . import amazon_sp_group_currency

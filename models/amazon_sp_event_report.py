@@ -34,7 +34,7 @@ class AmazonSpEventReport(models.Model):
     _rec_name = "name"
 
     name = fields.Char(readonly=True, string="Event")
-    event_id = fields.Many2one("amazon.sp.event", readonly=True)
+    event_id = fields.Many2one("amazon.sp.event", readonly=True, string="Amazon Event")
     account_id = fields.Many2one("amazon.sp.account", readonly=True, string="Seller Account")
     company_id = fields.Many2one("res.company", readonly=True)
     marketplace_id = fields.Many2one("amazon.sp.marketplace", readonly=True)

@@ -206,7 +206,10 @@ class AmazonSpReconciliationDifference(models.Model):
                     user=self.env.user.name,
                     count=len(diffs),
                     when=now,
-                    items="; ".join(f"{d.message} ({d.amount})" for d in diffs),
+                    items="; ".join(
+                        f"{d.message} ({d.currency_id._amazon_sp_amount_text(d.amount)})"
+                        for d in diffs
+                    ),
                     note=note,
                 )
             )

@@ -150,3 +150,19 @@ def test_split_totals_refunds_and_adjustments():
         amazon("D", "-1.00", event_type="service_fee"),
     ]
     assert split_totals(events) == (D("-25.00"), D("6.00"))
+
+
+def test_messages_write_amounts_with_the_currency_decimals():
+    """Amounts in a difference's message have the currency's decimals: none in yen (v0 sends
+    JSON numbers such as -4900.0), two in dollars; never a float such as "-4900.0"."""
+    yen = compare(
+        [amazon("jp", "-4900.0"), amazon("jp-changed", "-1200.0")],
+        [replace(odoo("jp-changed", "-1200.0"), posted_total=D("-1000.0"))],
+        D("1"),
+    )
+    by = {d.event_key: d.message for d in yen.differences}
+    assert "(-4900 " in by["jp"] and "4900.0" not in by["jp"]
+    assert "Amazon's amount -1200 " in by["jp-changed"] and "posted -1000" in by["jp-changed"]
+    assert "1200.0" not in by["jp-changed"] and "1000.0" not in by["jp-changed"]
+    dollars = compare([amazon("us", "-19.6")], [], CENT)
+    assert "(-19.60 " in dollars.differences[0].message

@@ -374,7 +374,7 @@ class AmazonSpAnomalyService(models.AbstractModel):
                 day=hit.day,
                 amount=money(f["amount"]),
                 limit=f["count_threshold"],
-                limit_amount=f["amount_threshold"],
+                limit_amount=money(f["amount_threshold"]),
             )
         if hit.rule == anomalies.RULE_SKU:
             return _(

@@ -432,6 +432,7 @@ class AmazonSpServiceDocuments(models.AbstractModel):
 
             return replace(document, lines=fold_fee_taxes(lines, bases, label_of)), None
         quantum = Decimal(1).scaleb(-event.currency_id.decimal_places)
+        money = event.currency_id._amazon_sp_amount_text
         rate = Decimal(str(tax.amount))
         for index, line in enumerate(lines):
             if line.kind != "input_tax":
@@ -443,7 +444,7 @@ class AmazonSpServiceDocuments(models.AbstractModel):
                         "%(label)s: Amazon's VAT of %(amazon)s has no fee line to be its base "
                         "in this document.",
                         label=line.label,
-                        amazon=line.amount,
+                        amazon=event.currency_id._amazon_sp_amount_text(line.amount),
                     ),
                 )
             base = lines[bases[index]].amount
@@ -455,11 +456,11 @@ class AmazonSpServiceDocuments(models.AbstractModel):
                         "%(label)s: Amazon's VAT on its fee is %(amazon)s on %(base)s; "
                         "%(tax)s gives %(odoo)s (difference %(diff)s).",
                         label=line.label,
-                        amazon=line.amount,
-                        base=base,
+                        amazon=money(line.amount),
+                        base=money(base),
                         tax=tax.name,
-                        odoo=odoo,
-                        diff=line.amount - odoo,
+                        odoo=money(odoo),
+                        diff=money(line.amount - odoo),
                     ),
                 )
         return document, None
@@ -565,10 +566,12 @@ class AmazonSpServiceDocuments(models.AbstractModel):
         picked = pick_tax(tried, plan_line.amount, plan_line.tax_amount, quantum)
         if picked:
             return plan_line, product, taxes.browse(picked.key), None
-        return plan_line, product, taxes, ("tax", self._tax_message(plan_line, settings, quantum))
+        message = self._tax_message(plan_line, settings, quantum, event.currency_id)
+        return plan_line, product, taxes, ("tax", message)
 
-    def _tax_message(self, plan_line, settings, quantum):
+    def _tax_message(self, plan_line, settings, quantum, currency):
         base, amazon = plan_line.amount, plan_line.tax_amount
+        money = currency._amazon_sp_amount_text
         tax = settings["tax"]
         if tax:
             odoo = tax_of(tax_rates(tax)[0], base, amazon, quantum)
@@ -576,11 +579,11 @@ class AmazonSpServiceDocuments(models.AbstractModel):
                 "%(label)s: Amazon's tax is %(amazon)s on %(base)s; %(tax)s gives "
                 "%(odoo)s (difference %(diff)s).",
                 label=plan_line.label,
-                amazon=amazon,
-                base=base,
+                amazon=money(amazon),
+                base=money(base),
                 tax=tax.name,
-                odoo=odoo,
-                diff=amazon - odoo,
+                odoo=money(odoo),
+                diff=money(amazon - odoo),
             )
         rate = (amazon / base * 100).quantize(Decimal("0.01")) if base else 0
         return self.env._(
@@ -588,7 +591,7 @@ class AmazonSpServiceDocuments(models.AbstractModel):
             "sale tax of the company gives that amount to the cent. Set the "
             "marketplace's seller tax.",
             label=plan_line.label,
-            amazon=amazon,
-            base=base,
+            amazon=money(amazon),
+            base=money(base),
             rate=rate,
         )

@@ -91,11 +91,10 @@ class AmazonSpServicePosting(models.AbstractModel):
                 event._amazon_sp_set_review(
                     "threshold",
                     self.env._(
-                        "Net amount %(amount)s %(currency)s is above the review threshold "
-                        "%(threshold)s: the documents wait as drafts.",
-                        amount=abs(event.amount_total),
-                        currency=event.currency_id.name,
-                        threshold=threshold,
+                        "Net amount %(amount)s is above the review threshold %(threshold)s: "
+                        "the documents wait as drafts.",
+                        amount=event.currency_id._amazon_sp_amount_text(abs(event.amount_total)),
+                        threshold=event.currency_id._amazon_sp_amount_text(threshold),
                     ),
                 )
                 batch.counts["events_to_review"] += 1
@@ -132,9 +131,9 @@ class AmazonSpServicePosting(models.AbstractModel):
                     self.env._(
                         "Odoo computes tax %(odoo)s, Amazon's tax is %(amazon)s: difference "
                         "%(diff)s.",
-                        odoo=odoo_tax,
-                        amazon=planned_tax,
-                        diff=planned_tax - odoo_tax,
+                        odoo=currency._amazon_sp_amount_text(odoo_tax),
+                        amazon=currency._amazon_sp_amount_text(planned_tax),
+                        diff=currency._amazon_sp_amount_text(planned_tax - odoo_tax),
                     ),
                 )
         # The VAT Amazon charges on its fees: input VAT exactly as Amazon's (Odoo keeps the tax
@@ -160,8 +159,8 @@ class AmazonSpServicePosting(models.AbstractModel):
                 self.env._(
                     "The fee entries book input VAT of %(odoo)s, Amazon's VAT on its fees is "
                     "%(amazon)s.",
-                    odoo=currency.round(float(odoo_input)),
-                    amazon=planned_input,
+                    odoo=currency._amazon_sp_amount_text(odoo_input),
+                    amazon=currency._amazon_sp_amount_text(planned_input),
                 ),
             )
         if currency.compare_amounts(moved, event.amount_total) != 0:
@@ -176,10 +175,9 @@ class AmazonSpServicePosting(models.AbstractModel):
             "balance",
             self.env._(
                 "The documents move the Amazon clearing account by %(moved)s, the event's net "
-                "amount is %(total)s %(currency)s.",
-                moved=currency.round(float(moved)),
-                total=event.amount_total,
-                currency=currency.name,
+                "amount is %(total)s.",
+                moved=currency._amazon_sp_amount_text(moved),
+                total=currency._amazon_sp_amount_text(event.amount_total),
             ),
         )
 
@@ -238,7 +236,8 @@ class AmazonSpServicePosting(models.AbstractModel):
         normalized = batch.normalized[event.id]
         mapping = self.env["amazon.sp.service.documents"]._mapping(event.marketplace_id, batch)
         lines = [ln for ln in normalized.lines if ln.amount]
-        shown = ", ".join(f"{ln.amount_type} {ln.amount}" for ln in lines)
+        money = event.currency_id._amazon_sp_amount_text
+        shown = ", ".join(f"{ln.amount_type} {money(ln.amount)}" for ln in lines)
         withheld = [
             ln
             for ln in lines

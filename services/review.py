@@ -193,7 +193,7 @@ class AmazonSpServiceReview(models.AbstractModel):
                     "%(event)s (%(amount)s) is deferred by Amazon: it is booked when Amazon "
                     "releases it, in the settlement that pays it.",
                     event=deferred.browse(diff.odoo_ref).name,
-                    amount=diff.amount,
+                    amount=currency._amazon_sp_amount_text(diff.amount),
                 )
             vals = {
                 "kind": kind,
@@ -250,7 +250,7 @@ class AmazonSpServiceReview(models.AbstractModel):
                     "booked when Amazon releases them.",
                     count=len(deferred),
                     date=review.date_to or fields.Date.context_today(review),
-                    amount=currency.round(sum(deferred.mapped("amount_total"))),
+                    amount=currency._amazon_sp_amount_text(sum(deferred.mapped("amount_total"))),
                 )
             )
         if gone:

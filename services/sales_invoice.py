@@ -20,11 +20,6 @@ _NEGATIVE_CREDIT_NOTE = "The credit note total is negative"
 KEPT_REASONS = ("changed", "document", "integrity")
 
 
-def _money(value, currency):
-    """An Odoo amount as Decimal text with the currency's decimals (29.00, not 29.0)."""
-    return Decimal(str(currency.round(value))).quantize(Decimal(1).scaleb(-currency.decimal_places))
-
-
 class AmazonSpServiceSalesInvoice(models.AbstractModel):
     """The *invoice* and *already invoiced in Odoo* sales policies of a marketplace.
 
@@ -396,20 +391,18 @@ class AmazonSpServiceSalesInvoice(models.AbstractModel):
                 self.env._(
                     "Odoo computes tax %(odoo)s on the invoice, Amazon's tax is %(amazon)s: "
                     "difference %(diff)s.",
-                    odoo=_money(invoice.amount_tax, currency),
-                    amazon=amazon_tax,
-                    diff=amazon_tax - _money(invoice.amount_tax, currency),
+                    odoo=currency._amazon_sp_amount_text(invoice.amount_tax),
+                    amazon=currency._amazon_sp_amount_text(amazon_tax),
+                    diff=currency._amazon_sp_amount_text(float(amazon_tax) - invoice.amount_tax),
                 ),
             )
         if currency.compare_amounts(invoice.amount_total, float(sale["gross"])) != 0:
             return (
                 "balance",
                 self.env._(
-                    "The invoice is for %(odoo)s %(currency)s, Amazon charged the buyer "
-                    "%(amazon)s %(currency)s.",
-                    odoo=_money(invoice.amount_total, currency),
-                    amazon=sale["gross"],
-                    currency=currency.name,
+                    "The invoice is for %(odoo)s, Amazon charged the buyer %(amazon)s.",
+                    odoo=currency._amazon_sp_amount_text(invoice.amount_total),
+                    amazon=currency._amazon_sp_amount_text(sale["gross"]),
                 ),
             )
         return None

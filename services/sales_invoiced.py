@@ -2,8 +2,6 @@ from collections import defaultdict
 
 from odoo import models
 
-from .sales_invoice import _money
-
 # Where the order id of an invoice made elsewhere is looked for, in this order.
 ORDER_FIELDS = ("amazon_order_id", "ref", "invoice_origin", "payment_reference")
 
@@ -87,13 +85,12 @@ class AmazonSpServiceSalesInvoiced(models.AbstractModel):
             return (
                 "balance",
                 self.env._(
-                    "Invoice %(invoice)s of Amazon order %(order)s is for %(invoice_total)s "
-                    "%(currency)s, Amazon charged the buyer %(amazon)s %(currency)s.",
+                    "Invoice %(invoice)s of Amazon order %(order)s is for %(invoice_total)s, "
+                    "Amazon charged the buyer %(amazon)s.",
                     invoice=invoice.name,
                     order=order,
-                    invoice_total=_money(invoice.amount_total, currency),
-                    amazon=sale["gross"],
-                    currency=currency.name,
+                    invoice_total=currency._amazon_sp_amount_text(invoice.amount_total),
+                    amazon=currency._amazon_sp_amount_text(sale["gross"]),
                 ),
             )
         if currency.compare_amounts(invoice.amount_residual, invoice.amount_total) != 0:
@@ -101,13 +98,11 @@ class AmazonSpServiceSalesInvoiced(models.AbstractModel):
                 "balance",
                 self.env._(
                     "Invoice %(invoice)s of Amazon order %(order)s is already paid in part or in "
-                    "full (%(residual)s %(currency)s of %(total)s open): this sale would pay it "
-                    "twice.",
+                    "full (%(residual)s of %(total)s open): this sale would pay it twice.",
                     invoice=invoice.name,
                     order=order,
-                    residual=_money(invoice.amount_residual, currency),
-                    total=_money(invoice.amount_total, currency),
-                    currency=currency.name,
+                    residual=currency._amazon_sp_amount_text(invoice.amount_residual),
+                    total=currency._amazon_sp_amount_text(invoice.amount_total),
                 ),
             )
         return None

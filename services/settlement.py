@@ -299,12 +299,11 @@ class AmazonSpSettlementService(models.AbstractModel):
         if settlement.state == "transfer_failed":
             return
         message = self.env._(
-            "Amazon reports the transfer of %(amount)s %(currency)s as %(status)s: no payout is "
+            "Amazon reports the transfer of %(amount)s as %(status)s: no payout is "
             "booked and the money stays on the Amazon clearing account. Amazon pays it again "
             "with a later settlement (its beginning balance); that settlement's payout then "
             "settles this one. Check the bank account in Seller Central.",
-            amount=self._amount(settlement.original_total, settlement.currency_id),
-            currency=settlement.currency_id.name,
+            amount=settlement.currency_id._amazon_sp_amount_text(settlement.original_total),
             status=settlement.fund_transfer_status,
         )
         settlement.write({"state": "transfer_failed", "review_message": message})

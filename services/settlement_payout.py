@@ -267,32 +267,25 @@ class AmazonSpSettlementPayout(models.AbstractModel):
         )[:1]
 
     @api.model
-    def _amount(self, amount, currency):
-        """``amount`` written with the currency's decimals (120.00, 4900)."""
-        return f"{currency.round(amount):.{currency.decimal_places}f}"
-
-    @api.model
     def _post_payout_message(self, settlement, move):
         """Say in the settlement's chatter what the payout did: paid, charged, carried."""
         payout_currency = settlement.converted_currency_id or settlement.currency_id
         if settlement.original_total < 0:
             body = self.env._(
                 "Amazon charge %(move)s posted: the group's total is negative, so Amazon "
-                "charges %(amount)s %(currency)s to the seller's card or bank account on file "
+                "charges %(amount)s to the seller's card or bank account on file "
                 "(money paid to Amazon); the clearing lines of %(count)s event(s) are reconciled "
                 "with it.",
                 move=move.display_name,
-                amount=self._amount(-settlement.converted_total, payout_currency),
-                currency=payout_currency.name,
+                amount=payout_currency._amazon_sp_amount_text(-settlement.converted_total),
                 count=len(settlement.event_ids),
             )
         else:
             body = self.env._(
-                "Payout %(move)s posted: %(amount)s %(currency)s; the clearing lines of %(count)s "
+                "Payout %(move)s posted: %(amount)s; the clearing lines of %(count)s "
                 "event(s) are reconciled with it.",
                 move=move.display_name,
-                amount=settlement.converted_total,
-                currency=payout_currency.name,
+                amount=payout_currency._amazon_sp_amount_text(settlement.converted_total),
                 count=len(settlement.event_ids),
             )
         settlement.message_post(body=body)
@@ -313,10 +306,11 @@ class AmazonSpSettlementPayout(models.AbstractModel):
             }
             settlement.message_post(
                 body=self.env._(
-                    "Amazon's total includes a beginning balance of %(amount)s %(currency)s that "
+                    "Amazon's total includes a beginning balance of %(amount)s that "
                     "none of this settlement's events holds: %(what)s.",
-                    amount=self._amount(settlement.carried_balance, settlement.currency_id),
-                    currency=settlement.currency_id.name,
+                    amount=settlement.currency_id._amazon_sp_amount_text(
+                        settlement.carried_balance
+                    ),
                     what=kinds[settlement.carried_kind],
                 )
             )

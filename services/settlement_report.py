@@ -394,13 +394,12 @@ class AmazonSpSettlementReportBooking(models.AbstractModel):
         settlement.message_post(
             body=self.env._(
                 "Booked from the settlement report file %(file)s (settlement ID %(id)s, "
-                "SHA-256 %(sha)s): %(count)s event(s), total %(total)s %(currency)s.",
+                "SHA-256 %(sha)s): %(count)s event(s), total %(total)s.",
                 file=report.attachment_id.name,
                 id=parsed.settlement_id,
                 sha=report.sha256,
                 count=len(events),
-                total=parsed.total,
-                currency=parsed.currency,
+                total=settlement.currency_id._amazon_sp_amount_text(parsed.total),
             )
         )
         message = self.env._(

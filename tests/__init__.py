@@ -42,3 +42,5 @@ from . import test_integrity_drills
 from . import test_import_background
 from . import test_import_jobs
 from . import test_tour_import
+from . import test_plain_amounts
+from . import test_tour_plain_words

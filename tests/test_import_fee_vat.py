@@ -187,8 +187,14 @@ class TestImportFeeVat(AmazonImportCommon):
         event = self._import(self._de_refund(commission="3.00", commission_vat="0.10"))
         self.assertRecordValues(event, [{"state": "to_review", "review_reason": "tax"}])
         self.assertFalse(event.move_ids)
-        self.assertIn("Amazon's VAT on its fee is -0.10 on -2.90", event.review_message)
-        self.assertIn("Input VAT 19% gives -0.55", event.review_message)
+        self.assertIn(
+            "Amazon's VAT on its fee is \N{MINUS SIGN}0.10\N{NO-BREAK SPACE}€ on "
+            "\N{MINUS SIGN}2.90\N{NO-BREAK SPACE}€",
+            event.review_message,
+        )
+        self.assertIn(
+            "Input VAT 19% gives \N{MINUS SIGN}0.55\N{NO-BREAK SPACE}€", event.review_message
+        )
         # Not registered after all: the VAT is part of the fee, the event posts.
         self.marketplace_de.with_company(self.company).amazon_sp_fee_tax_id = False
         event.action_retry()

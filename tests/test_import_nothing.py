@@ -123,14 +123,16 @@ class TestImportNothingToBook(AmazonImportCommon):
                 if api == "v0":
                     self.assertIn("The tax Amazon withheld offsets", facilitator.nothing_reason)
                     self.assertIn(
-                        "TaxWithheld/MarketplaceFacilitatorTax-Principal -2.46",
+                        "TaxWithheld/MarketplaceFacilitatorTax-Principal "
+                        "$\N{NO-BREAK SPACE}\N{MINUS SIGN}2.46",
                         facilitator.nothing_reason,
                     )
                 else:
                     self.assertEqual(
                         facilitator.nothing_reason,
-                        "The event's amounts cancel each other out (Retrocharge/Tax 2.81, "
-                        "Retrocharge/Tax -2.81): there is nothing to book.",
+                        "The event's amounts cancel each other out (Retrocharge/Tax "
+                        "$\N{NO-BREAK SPACE}2.81, Retrocharge/Tax $\N{NO-BREAK SPACE}"
+                        "\N{MINUS SIGN}2.81): there is nothing to book.",
                     )
                 self.assertRecordValues(
                     run,

@@ -1,4 +1,6 @@
+import importlib.util
 import json
+import os
 import re
 from datetime import date, datetime
 
@@ -195,6 +197,54 @@ class TestOverview(AmazonSpTestMixin, TransactionCase):
             self.assertNotIn("txn:", event.name)
             self.assertNotIn("txn:", event.display_name)
 
+    def test_migration_names_existing_records_again(self):
+        """18.0.1.2.0's post-names: records imported before the plain names kept their
+        technical ones (stored); the migration computes them again."""
+        path = os.path.join(
+            os.path.dirname(__file__), "..", "migrations", "18.0.1.2.0", "post-names.py"
+        )
+        spec = importlib.util.spec_from_file_location("aar_post_names", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        review = self.env["amazon.sp.reconciliation"].create(
+            {
+                "account_id": self.account.id,
+                "scope": "settlement",
+                "settlement_id": self.settlement.id,
+            }
+        )
+        names = {
+            rec: rec.name for rec in (self.settlement, self.refund, self.reimbursement, review)
+        }
+        # As a database of the previous version has them.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE amazon_sp_settlement SET name = group_id WHERE id = %s", [self.settlement.id]
+        )
+        self.env.cr.execute(
+            "UPDATE amazon_sp_event SET name = 'Refund (to_review) txn:TXN17ZUF5WOX' "
+            "WHERE id IN %s",
+            [(self.refund.id, self.reimbursement.id)],
+        )
+        self.env.cr.execute(
+            "UPDATE amazon_sp_reconciliation SET name = 'Review GROUP-NOV' WHERE id = %s",
+            [review.id],
+        )
+        self.env.invalidate_all()
+        self.assertEqual(self.settlement.name, "GROUP-NOV")
+        self.assertEqual(self.refund.name, "Refund (to_review) txn:TXN17ZUF5WOX")
+
+        counts = migration.recompute_names(self.env)
+
+        self.assertGreaterEqual(counts["amazon.sp.event"], 2)
+        for record, name in names.items():
+            self.assertEqual(record.name, name)
+        self.assertEqual(
+            self.settlement.name, f"Amazon.com · 06\N{EN DASH}20 Nov 2026 · ${NBSP}33.00"
+        )
+        self.assertEqual(self.refund.name, "Refund 111-1234567-1234567")
+        self.assertEqual(review.name, f"Review {self.settlement.name}")
+
     def test_raw_json_is_shown_indented_and_stored_as_received(self):
         raw = self.refund.raw_json
         self.assertNotIn("\n", raw)
@@ -347,3 +397,52 @@ class TestOverview(AmazonSpTestMixin, TransactionCase):
                 action["url"],
                 f"/report/html/account_amazon_refund.report_amazon_sp_settlement_summary/{self.settlement.id}",
             )
+
+    def test_no_two_fields_share_a_label(self):
+        """Odoo warns when two fields of a model have the same label (filters, exports and
+        the list's optional columns could not tell them apart): none of the addon's fields
+        shares its label with another field of its model."""
+        clashes = []
+        for model in self.env.registry.values():
+            by_label = {}
+            for field in model._fields.values():
+                other = by_label.setdefault(field.string, field)
+                if other is not field and "account_amazon_refund" in (field._module, other._module):
+                    clashes.append(f"{model._name}: {other.name}, {field.name} ({field.string})")
+        self.assertEqual(clashes, [])
+
+    def test_grouped_lists_know_the_currency_of_each_group(self):
+        """A group of a grouped list says the currency of its amounts (the list shows its
+        totals with it), and that there is none where its records mix currencies."""
+        domain = [("account_id", "=", self.account.id)]
+        Event = self.env["amazon.sp.event"]
+        by_marketplace = {
+            group["marketplace_id"][0]: group
+            for group in Event.web_read_group(domain, ["amount_total:sum"], ["marketplace_id"])[
+                "groups"
+            ]
+        }
+        self.assertEqual(
+            by_marketplace[self.marketplace_us.id]["__amazon_sp_currency"],
+            {"currency_id": self.usd.id},
+        )
+        self.assertEqual(
+            by_marketplace[self.marketplace_de.id]["__amazon_sp_currency"],
+            {"currency_id": self.eur.id},
+        )
+        (month,) = Event.web_read_group(domain, ["amount_total:sum"], ["date:month"])["groups"]
+        self.assertEqual(month["__amazon_sp_currency"], {"currency_id": False})
+        self.assertNotIn("__amz_min_currency_id", month)
+        # Both amounts of a settlement, each with its own currency field.
+        (group,) = self.env["amazon.sp.settlement"].web_read_group(
+            [("id", "=", self.settlement.id)],
+            ["original_total:sum", "converted_total:sum"],
+            ["account_id"],
+        )["groups"]
+        self.assertEqual(group["__amazon_sp_currency"]["currency_id"], self.usd.id)
+        self.assertIn("converted_currency_id", group["__amazon_sp_currency"])
+        # Other models are left as Odoo makes them.
+        (partners,) = self.env["res.partner"].web_read_group(
+            [("id", "=", self.company.partner_id.id)], ["id:count"], ["company_id"]
+        )["groups"]
+        self.assertNotIn("__amazon_sp_currency", partners)

@@ -286,7 +286,7 @@ class TestSalesInvoice(AmazonSpTestMixin, AccountTestInvoicingCommon):
         before = self.env["account.move"].search_count([])
         self._service()._book_invoices(event)
         self.assertEqual((event.state, event.review_reason), ("to_review", "tax"))
-        self.assertIn("4.00 on 25.21", event.review_message)
+        self.assertIn("4.00\N{NO-BREAK SPACE}€ on 25.21\N{NO-BREAK SPACE}€", event.review_message)
         self.assertFalse(event.move_ids)
         self.assertEqual(self.env["account.move"].search_count([]), before)
 

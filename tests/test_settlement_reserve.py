@@ -203,7 +203,7 @@ class TestSettlementReserve(AmazonImportCommon):
         self.assertAlmostEqual(sum(reserve_lines.mapped("balance")), 0.0, places=2)
         for settlement in first | second:
             self.assertTrue(all(self._clearing_lines(settlement).mapped("reconciled")))
-        self.assertIn("beginning balance of 120.00 USD", self._chatter(second))
+        self.assertIn("beginning balance of $&nbsp;120.00", self._chatter(second))
         self.assertIn("reserve", self._chatter(second))
         # A second run changes nothing.
         payouts = (first | second).payout_move_id
@@ -255,7 +255,7 @@ class TestSettlementReserve(AmazonImportCommon):
         self.assertEqual(line.account_id, Service._outstanding_account(self.bank_eur, True))
         self.assertNotEqual(line.account_id, Service._outstanding_account(self.bank_eur))
         self.assertIn("Amazon charge", charged.payout_move_id.ref)
-        self.assertIn("charges 39.00 EUR to the seller's card", self._chatter(charged))
+        self.assertIn("charges 39.00&nbsp;€ to the seller's card", self._chatter(charged))
         self.assertTrue(all(self._clearing_lines(charged).mapped("reconciled")))
 
     def test_deferred_refund_is_booked_in_the_group_that_releases_it(self):
