@@ -1,6 +1,7 @@
 import hashlib
 import json
 import logging
+import time
 from collections import defaultdict
 from datetime import UTC, timedelta
 
@@ -30,6 +31,10 @@ ORDER_EVENT_TYPES = ("refund", "guarantee_claim", "chargeback")
 WAITING = ("IN_QUEUE", "IN_PROGRESS")
 
 
+class OutOfTime(Exception):
+    """The run's time is up before the next call: the cursor keeps its place for the next run."""
+
+
 def _aware(value):
     return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
 
@@ -48,11 +53,13 @@ class AmazonSpReturnsService(models.AbstractModel):
     _description = "Amazon SP-API: returns and reimbursements reports"
 
     @api.model
-    def _import(self, account, client=None, report_types=None, raise_errors=True):
+    def _import(self, account, client=None, report_types=None, raise_errors=True, deadline=None):
         """Pull the reports of ``account`` (every enabled marketplace and report type).
 
-        Returns ``{"returns", "reimbursements", "files", "problems"}``: the records created and
-        the problems met (a report refused, rows unreadable), in plain words.
+        Returns ``{"returns", "reimbursements", "files", "problems", "more"}``: the records
+        created, the problems met (a report refused, rows unreadable), in plain words, and
+        whether the run stopped at ``deadline`` (a ``time.monotonic()`` value) before a call
+        whose rate limit would have made it wait past it (each cursor keeps its place).
 
         :raise SpApiError: when ``raise_errors`` and no report could be read at all
         """
@@ -65,6 +72,7 @@ class AmazonSpReturnsService(models.AbstractModel):
             "reimbursements": env["amazon.sp.reimbursement"],
             "files": env["amazon.sp.return.report"],
             "problems": [],
+            "more": False,
         }
         failures, pulls = [], 0
         labels = dict(env["amazon.sp.return.report"]._fields["report_type"].selection)
@@ -72,8 +80,12 @@ class AmazonSpReturnsService(models.AbstractModel):
             for report_type in report_types or domain.REPORT_TYPES:
                 pulls += 1
                 cursor = self._cursor(account, marketplace, report_type)
+                if result["more"]:
+                    break
                 try:
-                    self._pull(account, cursor, client, result)
+                    self._pull(account, cursor, client, result, deadline)
+                except OutOfTime:
+                    result["more"] = True
                 except exceptions.SpApiError as error:
                     _logger.warning(
                         "Amazon %s of account %s not read: %s", report_type, account.id, error
@@ -129,7 +141,16 @@ class AmazonSpReturnsService(models.AbstractModel):
         )
 
     @api.model
-    def _pull(self, account, cursor, client, result):
+    def _in_time(self, client, deadline, operation):
+        """Raise OutOfTime when ``operation``'s rate limit would make the call wait past
+        ``deadline`` (None: no deadline)."""
+        if deadline is not None:
+            wait = client.bucket(operation).wait_time()
+            if time.monotonic() + wait >= deadline:
+                raise OutOfTime()
+
+    @api.model
+    def _pull(self, account, cursor, client, result, deadline=None):
         """Ask for the next ranges of one cursor's report and import those Amazon has ready."""
         latest = (self._now() - LATEST_DELAY).replace(microsecond=0)
         first = self.env["amazon.sp.service.import"]._start(account)
@@ -142,6 +163,7 @@ class AmazonSpReturnsService(models.AbstractModel):
                 end = min(start + domain.MAX_RANGE, latest)
                 if end <= start:
                     return
+                self._in_time(client, deadline, "createReport")
                 report_id = client.create_report(
                     cursor.report_type, [cursor.marketplace_id.marketplace_id], start, end
                 )
@@ -153,11 +175,13 @@ class AmazonSpReturnsService(models.AbstractModel):
                         "message": False,
                     }
                 )
+            self._in_time(client, deadline, "getReport")
             report = client.get_report(cursor.report_id)
             status = report.get("processingStatus")
             if status in WAITING:
                 return
             if status == "DONE" and report.get("reportDocumentId"):
+                self._in_time(client, deadline, "getReportDocument")
                 document = client.get_report_document(report["reportDocumentId"])
                 content = client.download_report_document(document)
                 self._store(account, cursor, report, content, result)

@@ -54,6 +54,12 @@ class TokenBucket:
                 return 0.0
             return -self.tokens / self._rate
 
+    def wait_time(self):
+        """The seconds a :meth:`take` would wait now (nothing is reserved)."""
+        with self._lock:
+            self._refill()
+            return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self._rate
+
     def drain(self):
         """Empty the bucket (Amazon said 429: its bucket is empty, ours must be too)."""
         with self._lock:

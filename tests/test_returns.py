@@ -1,10 +1,13 @@
 import base64
 import hashlib
+import time
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
+from ..models import amazon_sp_account_returns
 from .common_import import AmazonImportCommon, D
 
 FBA_RETURNS = "GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA"
@@ -248,3 +251,43 @@ class TestReturns(AmazonImportCommon):
             len(self.env["amazon.sp.reimbursement"].search([("account_id", "=", self.account.id)])),
             1,
         )
+
+    def _cursor(self, report_type):
+        return self.env["amazon.sp.return.cursor"].search(
+            [("account_id", "=", self.account.id), ("report_type", "=", report_type)]
+        )
+
+    def test_a_run_stops_before_waiting_past_its_deadline(self):
+        # Amazon lets a seller download one report document a minute: a run that would have to
+        # wait past its deadline stops before the call, and the report asked for stays on its
+        # cursor for the next run, which imports it.
+        client = self.account._get_spapi_client()
+        bucket = client.bucket("getReportDocument")
+        bucket.drain()
+        wait = bucket.wait_time()
+        self.assertGreater(wait, 0.2)
+        first = self._import(
+            client=client, report_types=[FBA_RETURNS], deadline=time.monotonic() + wait / 2
+        )
+        self.assertTrue(first["more"])
+        self.assertFalse(first["returns"] or first["files"])
+        self.assertTrue(self._cursor(FBA_RETURNS).report_id)
+        second = self._import(report_types=[FBA_RETURNS])
+        self.assertFalse(second["more"])
+        self.assertEqual(len(second["returns"]), 3)
+        self.assertFalse(self._cursor(FBA_RETURNS).report_id)
+
+    def test_scheduled_action_out_of_time_runs_again_a_minute_later(self):
+        self.account.state = "linked"
+        cron = self.env.ref("account_amazon_refund.ir_cron_amazon_sp_returns")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        before = Trigger.search([("cron_id", "=", cron.id)])
+        with patch.object(amazon_sp_account_returns, "CRON_BUDGET", 0):
+            self.env["amazon.sp.account"]._cron_amazon_sp_returns()
+        self.assertFalse(self._returns())
+        later = Trigger.search([("cron_id", "=", cron.id)]) - before
+        self.assertEqual(len(later), 1)
+        self.assertGreater(later.call_at, self.env.cr.now())
+        # the next run goes on and imports everything
+        self.env["amazon.sp.account"]._cron_amazon_sp_returns()
+        self.assertEqual(len(self._returns()), 3)
