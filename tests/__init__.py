@@ -36,3 +36,4 @@ from . import test_claims_emulator
 from . import test_books_community
 from . import test_tour_books
 from . import test_overview
+from . import test_speed_tracking
