@@ -78,7 +78,7 @@ def _run_summary(registry, n, rate_scale, refund_share):
             scaled = {op: (r * rate_scale, b) for op, (r, b) in OPERATIONS.items()}
             importer = env["amazon.sp.service.import"]
             queries = cr.sql_log_count
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             with patch.object(
                 type(account), "_amazon_sp_client_options", lambda acc: {"rate_limits": scaled}
             ):
@@ -95,6 +95,7 @@ def _run_summary(registry, n, rate_scale, refund_share):
                 else:
                     run = importer._sync(account, trigger="manual")
             wall = time.perf_counter() - started
+            cpu = time.process_time() - cpu
             queries = cr.sql_log_count - queries
             waited = run.rate_wait + run.backoff_wait
             events = env["amazon.sp.event"].search([("account_id", "=", account.id)])
@@ -129,11 +130,14 @@ def _run_summary(registry, n, rate_scale, refund_share):
             lines.append((0, 0, {"name": "clearing", "account_id": clearing.id, "debit": total}))
             vals = {"move_type": "entry", "journal_id": journal.id, "line_ids": lines}
             floor_queries = cr.sql_log_count
-            started = time.perf_counter()
+            started, floor_cpu = time.perf_counter(), time.process_time()
             floor_move = env["account.move"].with_company(company).create(vals)
             floor_move.action_post()
             env.flush_all()
+            cr.precommit.run()  # what Odoo does at commit, as the import does at its commits
+            env.flush_all()
             floor = time.perf_counter() - started
+            floor_cpu = time.process_time() - floor_cpu
             floor_queries = cr.sql_log_count - floor_queries
             result = {
                 "n": n,
@@ -144,6 +148,9 @@ def _run_summary(registry, n, rate_scale, refund_share):
                 "floor_s": round(floor, 3),
                 "floor_queries": floor_queries,
                 "summary_ratio": round((wall - waited) / floor, 3),
+                "pipeline_cpu_s": round(cpu, 3),
+                "floor_cpu_s": round(floor_cpu, 3),
+                "summary_cpu_ratio": round(cpu / floor_cpu, 3),
                 "sale_entries": len(sale_entries),
                 "sale_days": days,
                 "documents": len(moves),
@@ -173,7 +180,8 @@ def collect(registry, args):
         print(
             "  {pipeline_s} s staged and posted ({per_event_ms} ms/event, {refunds} refunds, "
             "{sale_entries} sale entries for {sale_days} days, settlement {settlement_state}) | "
-            "floor {floor_s} s for one entry of {n} lines | summary_ratio {summary_ratio} | "
+            "floor {floor_s} s for one entry of {n} lines | summary_ratio {summary_ratio} "
+            "(CPU {summary_cpu_ratio}) | "
             "peak RSS "
             "{peak_rss_after_import_mb} MB after the import, {peak_rss_mb} MB after the "
             "floor".format(**result),
@@ -187,6 +195,7 @@ def collect(registry, args):
         "summary_ratio": big["summary_ratio"],
         "summary_n": big["n"],
         "summary_per_event_ms": big["per_event_ms"],
+        "summary_cpu_ratio": big["summary_cpu_ratio"],
         "summary_peak_rss_mb": {str(r["n"]): r["peak_rss_mb"] for r in summaries},
         "summary_peak_rss_after_import_mb": {
             str(r["n"]): r["peak_rss_after_import_mb"] for r in summaries

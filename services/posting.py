@@ -204,8 +204,12 @@ class AmazonSpServicePosting(models.AbstractModel):
         run = batch.run
         who = "cron" if run and run.trigger == "cron" else self.env.user.name
         done = []
+        # The batch's documents were created in this transaction: as when Odoo creates and
+        # posts documents in one go, their draft → posted is not tracked in their chatter (the
+        # savepoints' flushes would otherwise make it a message, and a notification, each).
         try:
             with self.env.cr.savepoint():
+                moves._track_discard()
                 moves.action_post()
             done = events
         except UserError as exc:
@@ -213,7 +217,9 @@ class AmazonSpServicePosting(models.AbstractModel):
             for event in events:
                 try:
                     with self.env.cr.savepoint():
-                        event.move_ids.filtered(lambda m: m.state == "draft").action_post()
+                        drafts = event.move_ids.filtered(lambda m: m.state == "draft")
+                        drafts._track_discard()
+                        drafts.action_post()
                     done.append(event)
                 except UserError as err:
                     event._amazon_sp_set_review("posting", str(err))
