@@ -72,16 +72,14 @@ class AmazonSpServicePosting(models.AbstractModel):
         for move, event in zip(moves, owners, strict=True):
             if move:
                 by_event[event.id] |= move
-        to_post = self.env["account.move"]
-        posted_events = []
-        bad_moves = self.env["account.move"]
+        to_post, posted_events, bad_moves = [], [], []  # move ids, events, move ids
         for event in events:
             event_moves = by_event.get(event.id)
             if not event_moves:
                 continue
             problem = self._check(event, event_moves, batch.plans[event.id], batch)
             if problem:
-                bad_moves |= event_moves
+                bad_moves += event_moves.ids
                 event._amazon_sp_set_review(*problem)
                 batch.counts["events_to_review"] += 1
                 continue
@@ -103,11 +101,12 @@ class AmazonSpServicePosting(models.AbstractModel):
                 event.write({"state": "ready", "review_reason": False, "review_message": False})
                 batch.counts["events_draft"] += 1
             else:
-                to_post |= event_moves
+                to_post += event_moves.ids
                 posted_events.append(event)
+        Move = self.env["account.move"]
         if bad_moves:
-            bad_moves.with_context(force_delete=True).unlink()
-        self._post(to_post, posted_events, batch)
+            Move.browse(bad_moves).with_context(force_delete=True).unlink()
+        self._post(Move.browse(to_post), posted_events, batch)
 
     def _check(self, event, moves, result, batch):
         """Every cent, on the created moves: (reason, message) or None."""

@@ -160,6 +160,9 @@ class AmazonSpServiceStaging(models.AbstractModel):
         different raw payload goes to review (never overwritten). ``failures`` (events Amazon
         sent that could not be read) are stored in error with their raw data.
         """
+        # A page at a time: the rows of the earlier pages are written and leave the cache, so
+        # a window of many pages takes the memory of one.
+        self.env.invalidate_all()
         Event = self.env["amazon.sp.event"]
         counts = {"events_fetched": len(events) + len(failures)}
         keys = [ev.key for ev in events]
