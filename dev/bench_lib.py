@@ -1,6 +1,7 @@
 """What the benchmarks share: booting Odoo on the bench database, memory readings, the seller
 account linked to a local emulator, writing ``test-results/bench.json``."""
 
+import contextlib
 import json
 import os
 import resource
@@ -177,10 +178,8 @@ class ChildEmulator:
             setattr(self, name, value)
 
     def stop(self):
-        try:
+        with contextlib.suppress(OSError):  # the child is gone already
             self._conn.send("stop")
-        except OSError:
-            pass
         self._process.join(30)
         if self._process.is_alive():
             self._process.terminate()
