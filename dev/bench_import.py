@@ -15,8 +15,14 @@ with one ``action_post`` (their values are prepared outside the timing).
 and refunds (``--refund-share`` of them refunds) with the US marketplace's sales policy
 ``summary``, staged and posted through the same ``_sync()`` (sales in one entry per day, refunds
 as credit notes, the settlement checked), against the floor measured in the same run: Odoo
-creating and posting one journal entry of N lines. The peak RSS of the process is printed after
-each size (``ru_maxrss``; memory flat means about the same after 10,000 as after 1,000).
+creating and posting one journal entry of N lines.
+
+The refund import also runs at ``--large-size`` (default 20,000): ``scaling_ratio_large`` is its
+per-event cost over that of the largest of ``--sizes``, ``memory_growth_large`` its peak memory
+over that one's. Each size runs in its own Odoo process (``--one part:N``, the database already
+updated) and the emulator with its dataset in a child process of that one, so the peak RSS
+printed (``ru_maxrss``, a peak over a process's life; ``peak_rss_mb``, by N) is that size's
+import and floor alone.
 
 The emulator applies Amazon's rate limits multiplied by ``--rate-scale``; the client uses the
 same scaled limits, so a steady run sees no 429. ``per_event_ms`` is the pipeline's own time
@@ -39,18 +45,22 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_rate
 import bench_summary
 import bench_workers
-from bench_lib import MODULE, ROOT, _bench_account, _boot, _write
+from bench_lib import (
+    MODULE,
+    ROOT,
+    ChildEmulator,
+    _bench_account,
+    _boot,
+    _peak_rss_mb,
+    _write,
+    in_own_process,
+)
 
 
-def _run_size(registry, n, rate_scale):
-    from odoo import SUPERUSER_ID, api
+def _refund_dataset(seller, n, now):
+    """``n`` US refunds over 8 days (runs in the emulator's process: ``ChildEmulator``)."""
+    from emulator import Dataset
 
-    from odoo.addons.account_amazon_refund.emulator import Dataset, SpApiEmulator
-    from odoo.addons.account_amazon_refund.emulator.server import OPERATIONS
-    from odoo.addons.account_amazon_refund.services.documents import DocumentBatch
-
-    now = datetime.now(UTC).replace(microsecond=0)
-    seller = f"A1BENCH{n}X{int(time.time())}"
     dataset = Dataset(
         seller_id=seller,
         marketplaces=("US",),
@@ -60,7 +70,18 @@ def _run_size(registry, n, rate_scale):
     span = 8 * 24 * 3600
     for index in range(n):
         dataset.add_refund("US", posted=now - timedelta(hours=1, seconds=span * index // n))
-    emu = SpApiEmulator(dataset=dataset, rate_scale=rate_scale).start()
+    return dataset, {}
+
+
+def _run_size(registry, n, rate_scale):
+    from odoo import SUPERUSER_ID, api
+
+    from odoo.addons.account_amazon_refund.emulator.server import OPERATIONS
+    from odoo.addons.account_amazon_refund.services.documents import DocumentBatch
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    seller = f"A1BENCH{n}X{int(time.time())}"
+    emu = ChildEmulator("bench_import:_refund_dataset", (seller, n, now), rate_scale)
     rate, burst = OPERATIONS["listTransactions"]
     try:
         with registry.cursor() as cr:
@@ -80,7 +101,7 @@ def _run_size(registry, n, rate_scale):
             importer = env["amazon.sp.service.import"]
 
             queries = cr.sql_log_count
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             # The client uses the emulator's scaled rate limits (the account's options hook).
             with patch.object(
                 type(account), "_amazon_sp_client_options", lambda acc: {"rate_limits": scaled}
@@ -91,11 +112,15 @@ def _run_size(registry, n, rate_scale):
 
                     profiler = cProfile.Profile()
                     run = profiler.runcall(importer._sync, account, trigger="manual")
+                    if os.environ["BENCH_PROFILE"].endswith(".prof"):
+                        profiler.dump_stats(os.environ["BENCH_PROFILE"])
                     pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
                 else:
                     run = importer._sync(account, trigger="manual")
             wall = time.perf_counter() - started
+            cpu = time.process_time() - cpu
             queries = cr.sql_log_count - queries
+            peak_import = _peak_rss_mb()
             events = env["amazon.sp.event"].search([("account_id", "=", account.id)])
             posted = events.filtered(lambda ev: ev.state == "posted")
             if len(posted) != n:
@@ -121,12 +146,18 @@ def _run_size(registry, n, rate_scale):
                     vals_list.append(vals)
             Move = env["account.move"].with_company(company)
             floor_queries = cr.sql_log_count
-            started = time.perf_counter()
+            started, floor_cpu = time.perf_counter(), time.process_time()
             moves = Move.create(vals_list)
             posting._set_clearing(moves, batch)
             moves.action_post()
             env.flush_all()
+            floor_no_commit = time.perf_counter() - started
+            # What Odoo does when it commits them (the chatter's tracking of the moves posted),
+            # as the import does at each of its commits; then rolled back.
+            cr.precommit.run()
+            env.flush_all()
             floor = time.perf_counter() - started
+            floor_cpu = time.process_time() - floor_cpu
             floor_queries = cr.sql_log_count - floor_queries
             result = {
                 "n": n,
@@ -137,6 +168,11 @@ def _run_size(registry, n, rate_scale):
                 "floor_per_event_ms": round(floor * 1000 / n, 3),
                 "floor_queries_per_event": round(floor_queries / n, 2),
                 "ratio_vs_floor": round((wall - waited) / floor, 3),
+                "ratio_vs_floor_no_commit": round((wall - waited) / floor_no_commit, 3),
+                "cpu_per_event_ms": round(cpu * 1000 / n, 3),
+                "floor_cpu_per_event_ms": round(floor_cpu * 1000 / n, 3),
+                "cpu_ratio_vs_floor": round(cpu / floor_cpu, 3),
+                "peak_rss_after_import_mb": peak_import,
                 "api_calls": run.api_calls,
                 "pages": run.pages,
                 "throttled": run.throttled,
@@ -147,43 +183,63 @@ def _run_size(registry, n, rate_scale):
                 ),
             }
             cr.rollback()  # the floor's copies are not kept
+        result["peak_rss_mb"] = _peak_rss_mb()
         return result
     finally:
         emu.stop()
 
 
 def _refund_runs(registry, args):
-    """The refund import at each of ``--sizes``; returns the figures for bench.json."""
+    """The refund import at each of ``--sizes`` and at ``--large-size``, each in its own
+    process (its peak memory is its own); returns the figures for bench.json."""
+    sizes = [int(size) for size in args.sizes.split(",") if size]
+    large = args.large_size if args.large_size and args.large_size not in sizes else None
     results = []
-    for n in [int(size) for size in args.sizes.split(",") if size]:
+    for n in [*sizes, *([large] if large else [])]:
         print(f"N = {n} ...", flush=True)
-        result = _run_size(registry, n, args.rate_scale)
+        result = in_own_process(args, "refund", n)
         results.append(result)
         print(
             "  {events_per_s} events/s, {per_event_ms} ms/event (wall {wall_per_event_ms}), "
             "{queries_per_event} queries/event | floor {floor_per_event_ms} ms/event, "
-            "{floor_queries_per_event} queries/event | ratio {ratio_vs_floor} | "
+            "{floor_queries_per_event} queries/event | ratio {ratio_vs_floor} "
+            "({ratio_vs_floor_no_commit} without the floor's commit; CPU {cpu_ratio_vs_floor}) | "
             "{api_calls} calls, {throttled} throttled, waited {api_wait_s} s for "
-            "{api_forced_wait_s} s forced".format(**result),
+            "{api_forced_wait_s} s forced | peak RSS {peak_rss_after_import_mb} MB after the "
+            "import, {peak_rss_mb} MB after the floor".format(**result),
             flush=True,
         )
     if not results:
         return {}
-    largest = max(results, key=lambda r: r["n"])
-    smallest = min(results, key=lambda r: r["n"])
-    return {
+    main = [r for r in results if r["n"] in sizes] or results
+    largest = max(main, key=lambda r: r["n"])
+    smallest = min(main, key=lambda r: r["n"])
+    figures = {
         "n": largest["n"],
         "per_event_ms": largest["per_event_ms"],
         "wall_per_event_ms": largest["wall_per_event_ms"],
         "floor_per_event_ms": largest["floor_per_event_ms"],
         "ratio_vs_floor": largest["ratio_vs_floor"],
+        "ratio_vs_floor_no_commit": largest["ratio_vs_floor_no_commit"],
+        "cpu_ratio_vs_floor": largest["cpu_ratio_vs_floor"],
         "scaling_ratio": round(largest["per_event_ms"] / smallest["per_event_ms"], 3),
         "api_wait_ratio": largest["api_wait_ratio"],
         "throttled": sum(r["throttled"] for r in results),
         "queries_per_event": largest["queries_per_event"],
         "events_per_s": largest["events_per_s"],
+        "peak_rss_mb": {str(r["n"]): r["peak_rss_mb"] for r in results},
         "runs": results,
     }
+    if large:
+        big = results[-1]
+        figures.update(
+            n_large=large,
+            per_event_ms_large=big["per_event_ms"],
+            cpu_scaling_ratio_large=round(big["cpu_per_event_ms"] / largest["cpu_per_event_ms"], 3),
+            scaling_ratio_large=round(big["per_event_ms"] / largest["per_event_ms"], 3),
+            memory_growth_large=round(big["peak_rss_mb"] / largest["peak_rss_mb"], 3),
+        )
+    return figures
 
 
 # Each part runs its measurements and returns its figures for bench.json.
@@ -206,7 +262,22 @@ TARGETS = [
     ("real_rate_ratio", "<= 1.1"),
     ("api_calls_per_1000", "fewer than api_calls_per_1000_before"),
     ("real_rate_throttled", "0"),
+    ("scaling_ratio_large", "<= 1.1"),
+    ("memory_growth_large", "<= 1.2"),
+    ("peak_rss_mb", "printed"),
 ]
+
+
+def _one(args):
+    """One size of one part, in this process (``bench_lib.in_own_process``)."""
+    part, n = args.one.split(":")
+    registry = _boot(args.db, update=False)
+    if part == "summary":
+        result = bench_summary._run_summary(registry, int(n), args.rate_scale, args.refund_share)
+    else:
+        result = _run_size(registry, int(n), args.rate_scale)
+    _write(args.out, result)
+    return 0
 
 
 def main():
@@ -219,8 +290,14 @@ def main():
     )
     parser.add_argument("--refund-share", type=float, default=0.05)
     parser.add_argument("--rate-sizes", default="2000", help="real_rate_ratio sizes ('': none)")
+    parser.add_argument(
+        "--large-size", type=int, default=20000, help="the refund import's large N (0: none)"
+    )
     parser.add_argument("--out", default=str(ROOT / "test-results" / "bench.json"))
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # "part:N", in its own process
     args = parser.parse_args()
+    if args.one:
+        return _one(args)
     registry = _boot(args.db)
     summary = {"rate_scale": args.rate_scale}
     for part in PARTS:

@@ -1,6 +1,7 @@
 """What the benchmarks share: booting Odoo on the bench database, memory readings, the seller
 account linked to a local emulator, writing ``test-results/bench.json``."""
 
+import contextlib
 import json
 import os
 import resource
@@ -28,7 +29,9 @@ def _addons_path():
     return ",".join([*paths, links, *extra])
 
 
-def _boot(db):
+def _boot(db, update=True):
+    """The registry of ``db``, the addon installed (or updated to the code measured; not when
+    ``update`` is false: a process of one size, after the main one updated it)."""
     import odoo
     from odoo.tools import config
 
@@ -55,6 +58,8 @@ def _boot(db):
     from odoo.modules.registry import Registry
     from odoo.service import db as db_service
 
+    if not update:
+        return Registry(db)
     fresh = not db_service.exp_db_exist(db)
     if fresh:
         print(f"Creating database {db} and installing {MODULE} (takes a minute)...", flush=True)
@@ -119,3 +124,96 @@ def _write(path, summary):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(summary, handle, indent=2)
+
+
+# ----------------------------------------------------------------------------------------------
+# The emulator in a child process, each size in its own process
+# ----------------------------------------------------------------------------------------------
+
+
+def _emulator_child(conn, build, build_args, rate_scale):
+    """In a child process: build the dataset (``build``: "module:function" of dev/, called with
+    ``build_args``, returns (dataset, extra figures)), serve it, send its address and
+    credentials, then serve until the parent says stop."""
+    import importlib
+    import sys
+
+    sys.path.insert(0, str(ROOT))  # the emulator package (stdlib only, no Odoo)
+    sys.path.insert(0, str(ROOT / "dev"))
+    from emulator import SpApiEmulator
+
+    module, function = build.split(":")
+    dataset, extra = getattr(importlib.import_module(module), function)(*build_args)
+    emu = SpApiEmulator(dataset=dataset, rate_scale=rate_scale).start()
+    info = {
+        name: getattr(emu, name)
+        for name in (
+            "url",
+            "lwa_url",
+            "application_id",
+            "client_id",
+            "client_secret",
+            "refresh_token",
+        )
+    }
+    conn.send({**info, **extra})
+    conn.recv()  # stop
+    emu.stop()
+    conn.close()
+
+
+class ChildEmulator:
+    """The emulator run in a child process (``multiprocessing`` spawn): the Odoo process whose
+    memory is measured holds neither the dataset nor the server. Its attributes are those
+    ``_bench_account`` reads, and the extra figures the builder returned."""
+
+    def __init__(self, build, build_args, rate_scale):
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(
+            target=_emulator_child, args=(child, build, build_args, rate_scale), daemon=True
+        )
+        self._process.start()
+        self.info = self._conn.recv()
+        for name, value in self.info.items():
+            setattr(self, name, value)
+
+    def stop(self):
+        with contextlib.suppress(OSError):  # the child is gone already
+            self._conn.send("stop")
+        self._process.join(30)
+        if self._process.is_alive():
+            self._process.terminate()
+
+
+def in_own_process(args, part, n):
+    """Run one size of one part (``part``: "summary" or "refund") in a new Odoo process on the
+    bench database (already up to date): the peak memory read there (``ru_maxrss``, a peak over
+    the process's life) is that size's alone. Returns the figures the process wrote."""
+    import subprocess
+    import sys
+
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        out = handle.name
+    try:
+        command = [
+            sys.executable,
+            str(ROOT / "dev" / "bench_import.py"),
+            "--db",
+            args.db,
+            "--rate-scale",
+            str(args.rate_scale),
+            "--refund-share",
+            str(args.refund_share),
+            "--one",
+            f"{part}:{n}",
+            "--out",
+            out,
+        ]
+        subprocess.run(command, check=True)
+        with open(out, encoding="utf-8") as result:
+            return json.load(result)
+    finally:
+        os.unlink(out)

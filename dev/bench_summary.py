@@ -1,18 +1,31 @@
 """``summary_ratio`` (issue 10): a closed settlement of N sales and refunds staged and posted in
-summary mode, against Odoo creating and posting one journal entry of N lines in the same run."""
+summary mode, against Odoo creating and posting one journal entry of N lines in the same run.
 
+Each size runs in its own Odoo process and the emulator in a child process of that one: the
+peak RSS (``ru_maxrss``, a peak over a process's life) read after each size is the import's and
+the floor's alone, without the emulator's dataset."""
+
+import os
 import random
 import time
 from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
 
-from bench_lib import MODULE, _bench_account, _peak_rss_mb, _rss_mb
+from bench_lib import (
+    MODULE,
+    ChildEmulator,
+    _bench_account,
+    _peak_rss_mb,
+    _rss_mb,
+    in_own_process,
+)
 
 
 def _summary_dataset(seller, n, refund_share, now):
-    """A closed USD settlement of ``n`` sales and refunds (seeded), and that group."""
-    from odoo.addons.account_amazon_refund.emulator import Dataset
-    from odoo.addons.account_amazon_refund.emulator.catalog import PRODUCTS, sale_item_spec
+    """A closed USD settlement of ``n`` sales and refunds (seeded), and the figures of that
+    group. Runs in the emulator's process (``bench_lib.ChildEmulator``)."""
+    from emulator import Dataset
+    from emulator.catalog import PRODUCTS, sale_item_spec
 
     dataset = Dataset(
         seller_id=seller,
@@ -34,19 +47,21 @@ def _summary_dataset(seller, n, refund_share, now):
         else:
             item = sale_item_spec(rng, "US", PRODUCTS[rng.randrange(len(PRODUCTS))])
             dataset.add_order("US", posted=posted, items=[item])
-    return dataset, group
+    refunds = sum(1 for ev in dataset.events if ev.kind == "refund")
+    return dataset, {"group_id": group.group_id, "group_start": group.start, "refunds": refunds}
 
 
 def _run_summary(registry, n, rate_scale, refund_share):
     from odoo import SUPERUSER_ID, api
 
-    from odoo.addons.account_amazon_refund.emulator import SpApiEmulator
     from odoo.addons.account_amazon_refund.emulator.server import OPERATIONS
 
     now = datetime.now(UTC).replace(microsecond=0)
     seller = f"A1BENCHSUM{n}X{int(time.time())}"
-    dataset, group = _summary_dataset(seller, n, refund_share, now)
-    emu = SpApiEmulator(dataset=dataset, rate_scale=rate_scale).start()
+    emu = ChildEmulator(
+        "bench_summary:_summary_dataset", (seller, n, refund_share, now), rate_scale
+    )
+    group_id, group_start = emu.group_id, emu.group_start
     try:
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
@@ -57,18 +72,30 @@ def _run_summary(registry, n, rate_scale, refund_share):
                 raise SystemExit("bench: the marketplaces have no sales policy (issue 10 sales)")
             us.with_company(company).sales_policy = "summary"
             account = _bench_account(
-                env, emu, f"Bench summary {n}", seller, us, group.start - timedelta(days=1)
+                env, emu, f"Bench summary {n}", seller, us, group_start - timedelta(days=1)
             )
             cr.commit()
             scaled = {op: (r * rate_scale, b) for op, (r, b) in OPERATIONS.items()}
             importer = env["amazon.sp.service.import"]
             queries = cr.sql_log_count
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             with patch.object(
                 type(account), "_amazon_sp_client_options", lambda acc: {"rate_limits": scaled}
             ):
-                run = importer._sync(account, trigger="manual")
+                if os.environ.get("BENCH_PROFILE"):
+                    import cProfile
+                    import pstats
+
+                    profiler = cProfile.Profile()
+                    run = profiler.runcall(importer._sync, account, trigger="manual")
+                    if os.environ["BENCH_PROFILE"].endswith(".prof"):
+                        profiler.dump_stats(os.environ["BENCH_PROFILE"])
+                    stats = pstats.Stats(profiler).sort_stats("cumulative")
+                    stats.print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "60")))
+                else:
+                    run = importer._sync(account, trigger="manual")
             wall = time.perf_counter() - started
+            cpu = time.process_time() - cpu
             queries = cr.sql_log_count - queries
             waited = run.rate_wait + run.backoff_wait
             events = env["amazon.sp.event"].search([("account_id", "=", account.id)])
@@ -81,13 +108,15 @@ def _run_summary(registry, n, rate_scale, refund_share):
                     f"(run {run.state}: {run.error})"
                 )
             moves = events.move_ids
-            sale_entries = moves.filtered(lambda move: move.move_type == "entry")
+            # The summary's own entries (a refund's fee entry is an entry too, not a sale's)
+            sale_entries = moves.filtered(lambda move: move.amazon_event_type == "sale")
+            days = len(set(events.filtered(lambda ev: ev.event_type == "sale").mapped("date")))
             settlement = env["amazon.sp.settlement"].search(
-                [("account_id", "=", account.id), ("group_id", "=", group.group_id)]
+                [("account_id", "=", account.id), ("group_id", "=", group_id)]
             )
 
-            # Memory of the import, before the floor adds its entry (the process also holds the
-            # emulator and its n events)
+            # Memory of the import, before the floor adds its entry (the emulator and its n
+            # events are in another process)
             pipeline_peak, pipeline_rss = _peak_rss_mb(), _rss_mb()
             # The floor: one journal entry of n lines (+ its counterpart), created and posted.
             journal = company.amazon_sp_journal_id
@@ -101,22 +130,29 @@ def _run_summary(registry, n, rate_scale, refund_share):
             lines.append((0, 0, {"name": "clearing", "account_id": clearing.id, "debit": total}))
             vals = {"move_type": "entry", "journal_id": journal.id, "line_ids": lines}
             floor_queries = cr.sql_log_count
-            started = time.perf_counter()
+            started, floor_cpu = time.perf_counter(), time.process_time()
             floor_move = env["account.move"].with_company(company).create(vals)
             floor_move.action_post()
             env.flush_all()
+            cr.precommit.run()  # what Odoo does at commit, as the import does at its commits
+            env.flush_all()
             floor = time.perf_counter() - started
+            floor_cpu = time.process_time() - floor_cpu
             floor_queries = cr.sql_log_count - floor_queries
             result = {
                 "n": n,
-                "refunds": sum(1 for ev in dataset.events if ev.kind == "refund"),
+                "refunds": emu.refunds,
                 "per_event_ms": round((wall - waited) * 1000 / n, 3),
                 "pipeline_s": round(wall - waited, 3),
                 "queries_per_event": round(queries / n, 2),
                 "floor_s": round(floor, 3),
                 "floor_queries": floor_queries,
                 "summary_ratio": round((wall - waited) / floor, 3),
+                "pipeline_cpu_s": round(cpu, 3),
+                "floor_cpu_s": round(floor_cpu, 3),
+                "summary_cpu_ratio": round(cpu / floor_cpu, 3),
                 "sale_entries": len(sale_entries),
+                "sale_days": days,
                 "documents": len(moves),
                 "settlement_state": settlement.state,
                 "peak_rss_after_import_mb": pipeline_peak,
@@ -133,17 +169,20 @@ def _run_summary(registry, n, rate_scale, refund_share):
 
 
 def collect(registry, args):
-    """Run the summary sizes of ``args``; returns the figures for bench.json (empty when none)."""
+    """Run the summary sizes of ``args``, each in its own process (``bench_lib.in_own_process``:
+    its peak memory is its own); returns the figures for bench.json (empty when none)."""
     sizes = [int(size) for size in args.summary_sizes.split(",") if size]
     summaries = []
     for n in sizes:
         print(f"summary N = {n} ...", flush=True)
-        result = _run_summary(registry, n, args.rate_scale, args.refund_share)
+        result = in_own_process(args, "summary", n)
         summaries.append(result)
         print(
             "  {pipeline_s} s staged and posted ({per_event_ms} ms/event, {refunds} refunds, "
-            "{sale_entries} sale entries, settlement {settlement_state}) | floor {floor_s} s for "
-            "one entry of {n} lines | summary_ratio {summary_ratio} | peak RSS "
+            "{sale_entries} sale entries for {sale_days} days, settlement {settlement_state}) | "
+            "floor {floor_s} s for one entry of {n} lines | summary_ratio {summary_ratio} "
+            "(CPU {summary_cpu_ratio}) | "
+            "peak RSS "
             "{peak_rss_after_import_mb} MB after the import, {peak_rss_mb} MB after the "
             "floor".format(**result),
             flush=True,
@@ -156,6 +195,7 @@ def collect(registry, args):
         "summary_ratio": big["summary_ratio"],
         "summary_n": big["n"],
         "summary_per_event_ms": big["per_event_ms"],
+        "summary_cpu_ratio": big["summary_cpu_ratio"],
         "summary_peak_rss_mb": {str(r["n"]): r["peak_rss_mb"] for r in summaries},
         "summary_peak_rss_after_import_mb": {
             str(r["n"]): r["peak_rss_after_import_mb"] for r in summaries

@@ -4,6 +4,7 @@ from . import amazon_sp_account
 from . import amazon_sp_oauth_state
 from . import amazon_sp_settlement
 from . import amazon_sp_event
+from . import amazon_sp_event_tracking
 from . import amazon_sp_event_line
 from . import amazon_sp_import_run
 from . import amazon_sp_amount_mapping

@@ -75,6 +75,7 @@ class AmazonSpServiceDocuments(models.AbstractModel):
         """Plan ``events`` (all of the current company), make, check and post their documents.
         Returns the counters (events_posted, events_draft, events_to_review, events_error,
         events_nothing)."""
+        self.env.invalidate_all()  # a batch at a time: the earlier batches leave the cache
         batch = DocumentBatch(
             company=self.env.company,
             run=run,

@@ -72,16 +72,14 @@ class AmazonSpServicePosting(models.AbstractModel):
         for move, event in zip(moves, owners, strict=True):
             if move:
                 by_event[event.id] |= move
-        to_post = self.env["account.move"]
-        posted_events = []
-        bad_moves = self.env["account.move"]
+        to_post, posted_events, bad_moves = [], [], []  # move ids, events, move ids
         for event in events:
             event_moves = by_event.get(event.id)
             if not event_moves:
                 continue
             problem = self._check(event, event_moves, batch.plans[event.id], batch)
             if problem:
-                bad_moves |= event_moves
+                bad_moves += event_moves.ids
                 event._amazon_sp_set_review(*problem)
                 batch.counts["events_to_review"] += 1
                 continue
@@ -102,11 +100,12 @@ class AmazonSpServicePosting(models.AbstractModel):
                 event.write({"state": "ready", "review_reason": False, "review_message": False})
                 batch.counts["events_draft"] += 1
             else:
-                to_post |= event_moves
+                to_post += event_moves.ids
                 posted_events.append(event)
+        Move = self.env["account.move"]
         if bad_moves:
-            bad_moves.with_context(force_delete=True).unlink()
-        self._post(to_post, posted_events, batch)
+            Move.browse(bad_moves).with_context(force_delete=True).unlink()
+        self._post(Move.browse(to_post), posted_events, batch)
 
     def _check(self, event, moves, result, batch):
         """Every cent, on the created moves: (reason, message) or None."""
@@ -202,8 +201,12 @@ class AmazonSpServicePosting(models.AbstractModel):
         run = batch.run
         who = "cron" if run and run.trigger == "cron" else self.env.user.name
         done = []
+        # The batch's documents were created in this transaction: as when Odoo creates and
+        # posts documents in one go, their draft → posted is not tracked in their chatter (the
+        # savepoints' flushes would otherwise make it a message, and a notification, each).
         try:
             with self.env.cr.savepoint():
+                moves._track_discard()
                 moves.action_post()
             done = events
         except UserError as exc:
@@ -211,7 +214,9 @@ class AmazonSpServicePosting(models.AbstractModel):
             for event in events:
                 try:
                     with self.env.cr.savepoint():
-                        event.move_ids.filtered(lambda m: m.state == "draft").action_post()
+                        drafts = event.move_ids.filtered(lambda m: m.state == "draft")
+                        drafts._track_discard()
+                        drafts.action_post()
                     done.append(event)
                 except UserError as err:
                     event._amazon_sp_set_review("posting", str(err))

@@ -48,10 +48,11 @@ class AmazonSpServiceSales(models.AbstractModel):
         """Book the sale ``events`` per their marketplace's sales policy. Summary-policy sales
         stay ``new`` (their settlement books them once closed). Returns the counters added to
         ``run`` by the invoice services (empty for summary sales)."""
-        by_policy = defaultdict(lambda: self.env["amazon.sp.event"])
+        ids_by_policy = defaultdict(list)
         policies = {}
         for event in events:
-            by_policy[self._policy(event, policies)] |= event
+            ids_by_policy[self._policy(event, policies)].append(event.id)
+        by_policy = {policy: events.browse(ids) for policy, ids in ids_by_policy.items()}
         counts = {}
         summary = by_policy.get(SUMMARY)
         if summary:
@@ -132,10 +133,15 @@ class AmazonSpServiceSales(models.AbstractModel):
         if not events:
             return self.env["account.move"]
         vals_list, owners, days = [], [], []
+        ids = defaultdict(list)  # (settlement, marketplace) → event ids
+        for event in events:
+            ids[event.settlement_id, event.marketplace_id].append(event.id)
         for settlement in settlements:
-            by_marketplace = defaultdict(lambda: self.env["amazon.sp.event"])
-            for event in events.filtered(lambda ev, s=settlement: ev.settlement_id == s):
-                by_marketplace[event.marketplace_id] |= event
+            by_marketplace = {
+                marketplace: events.browse(event_ids)
+                for (owner, marketplace), event_ids in ids.items()
+                if owner == settlement
+            }
             for marketplace, group in by_marketplace.items():
                 for vals, day_events, day in self._settlement_vals(
                     settlement, marketplace, group, company
@@ -145,6 +151,8 @@ class AmazonSpServiceSales(models.AbstractModel):
                     days.append(day)
         if not vals_list:
             return self.env["account.move"]
+        # Planned: the events' stored copies leave the cache (thousands of them)
+        events.invalidate_recordset(["normalized_json", "raw_json"])
         moves = self.env["account.move"].with_company(company).create(vals_list)
         moves.action_post()
         for move, day_events, day in zip(moves, owners, days, strict=True):
@@ -170,11 +178,11 @@ class AmazonSpServiceSales(models.AbstractModel):
     def _settlement_vals(self, settlement, marketplace, events, company):
         """[(move vals, its events, its day)] of one settlement's sales in one marketplace;
         the sales of a plan that is not ok go to review (none of them is posted)."""
-        normalized, readable = [], self.env["amazon.sp.event"]
+        normalized, readable_ids = [], []
         for event in events:
             try:
                 normalized.append(event._amazon_sp_normalized())
-                readable |= event
+                readable_ids.append(event.id)
             except NormalizationError as exc:
                 event._amazon_sp_set_review(
                     "stored",
@@ -186,6 +194,7 @@ class AmazonSpServiceSales(models.AbstractModel):
                 )
         if not normalized:
             return []
+        readable = events.browse(readable_ids)
         currency = readable.currency_id[:1]
         settings = marketplace.with_company(company)._amazon_sp_settings()
         plan = plan_sales(
@@ -221,9 +230,7 @@ class AmazonSpServiceSales(models.AbstractModel):
         result, positions = [], {}
         Documents = self.env["amazon.sp.service.documents"]
         for day in plan.days:
-            day_events = self.env["amazon.sp.event"]
-            for key in day.event_keys:
-                day_events |= by_key[key]
+            day_events = events.browse([by_key[key].id for key in day.event_keys])
             vals = self._day_vals(settlement, marketplace, day, day_events, company, settings)
             problem = Documents._set_fiscal_position(vals, company, positions)
             if problem:

@@ -194,10 +194,9 @@ class AmazonSpSettlementService(models.AbstractModel):
         for event in events:
             settlement = by_key.get((event.account_id.id, event.group_id))
             if settlement and event.settlement_id != settlement:
-                todo.setdefault(settlement, Event)
-                todo[settlement] |= event
+                todo.setdefault(settlement, []).append(event.id)
         for settlement, linked in todo.items():
-            linked.write({"settlement_id": settlement.id})
+            events.browse(linked).write({"settlement_id": settlement.id})
         for settlement in settlements:
             if not settlement.marketplace_id:
                 marketplaces = settlement.event_ids.marketplace_id

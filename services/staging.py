@@ -162,6 +162,9 @@ class AmazonSpServiceStaging(models.AbstractModel):
         different raw payload goes to review (never overwritten). ``failures`` (events Amazon
         sent that could not be read) are stored in error with their raw data.
         """
+        # A page at a time: the rows of the earlier pages are written and leave the cache, so
+        # a window of many pages takes the memory of one.
+        self.env.invalidate_all()
         Event = self.env["amazon.sp.event"]
         counts = {"events_fetched": len(events) + len(failures)}
         keys = [ev.key for ev in events]
@@ -184,6 +187,7 @@ class AmazonSpServiceStaging(models.AbstractModel):
         by_fp = {rec.fingerprint: rec for rec in existing if rec.fingerprint}
         other_ids, other_fps = self._known_elsewhere(account, events)
         currencies = self._currencies({ev.currency for ev in events})
+        tz = company_tz(self.env, account.company_id)  # once per page, not per event
         vals_list = []
         known = changed = 0
         seen = set()
@@ -212,7 +216,7 @@ class AmazonSpServiceStaging(models.AbstractModel):
                 vals_list.append(self._error_vals(account, run, ev, problem))
             else:
                 vals = self._event_vals(
-                    account, run, ev, marketplaces_by_amazon_id, currencies[ev.currency]
+                    account, run, ev, marketplaces_by_amazon_id, currencies[ev.currency], tz=tz
                 )
                 problem = self._date_problem(account, run, ev)
                 if problem:
@@ -242,9 +246,13 @@ class AmazonSpServiceStaging(models.AbstractModel):
         Event = self.env["amazon.sp.event"]
         if not vals_list:
             return Event
+        # No chatter work per event at creation (a "created" note, the importing user
+        # subscribed to each of thousands of events): the import run says what was staged.
+        # The events returned are without that context: their later changes are tracked.
+        Event = Event.with_context(tracking_disable=True)
         try:
             with self.env.cr.savepoint():
-                return Event.create(vals_list)
+                return self.env["amazon.sp.event"].browse(Event.create(vals_list).ids)
         except Exception as exc:  # pylint: disable=broad-except
             _logger.warning("Amazon account %s: page not staged at once: %s", account.id, exc)
         by_key = {ev.key: ev for ev in events}
@@ -262,7 +270,7 @@ class AmazonSpServiceStaging(models.AbstractModel):
                     raise
                 message = self.env._("This event could not be stored: %(error)s", error=exc)
                 created |= Event.create(self._error_vals(account, run, ev, message))
-        return created
+        return self.env["amazon.sp.event"].browse(created.ids)
 
     def _unreadable(self, ev, currencies):
         """Why the normalized event ``ev`` cannot be booked as it is (a plain message), or
@@ -341,15 +349,16 @@ class AmazonSpServiceStaging(models.AbstractModel):
             event.normalized_json = normalized_text(ev)
         return True
 
-    def _event_vals(self, account, run, ev, marketplaces_by_amazon_id, currency):
+    def _event_vals(self, account, run, ev, marketplaces_by_amazon_id, currency, tz=None):
         """The values of the new ``amazon.sp.event`` of the normalized event ``ev`` in
-        ``currency`` (its ``res.currency``, activated when it was not)."""
+        ``currency`` (its ``res.currency``, activated when it was not); ``tz``: the company's
+        time zone (``common.company_tz``), read here when not given."""
         marketplace = marketplaces_by_amazon_id.get(ev.marketplace_id)
         if not currency.active:
             _logger.info("Activating currency %s for Amazon events", currency.name)
             currency.active = True
         posted = ev.posted_date.astimezone(UTC)
-        tz = company_tz(self.env, account.company_id)
+        tz = tz or company_tz(self.env, account.company_id)
         return {
             "account_id": account.id,
             "marketplace_id": marketplace.id if marketplace else False,

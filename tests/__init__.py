@@ -44,3 +44,4 @@ from . import test_import_jobs
 from . import test_tour_import
 from . import test_plain_amounts
 from . import test_tour_plain_words
+from . import test_speed_tracking
