@@ -38,7 +38,6 @@ import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from unittest.mock import patch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -52,6 +51,7 @@ from bench_lib import (
     _bench_account,
     _boot,
     _peak_rss_mb,
+    _sync_with_limits,
     _write,
     in_own_process,
 )
@@ -103,20 +103,7 @@ def _run_size(registry, n, rate_scale):
             queries = cr.sql_log_count
             started, cpu = time.perf_counter(), time.process_time()
             # The client uses the emulator's scaled rate limits (the account's options hook).
-            with patch.object(
-                type(account), "_amazon_sp_client_options", lambda acc: {"rate_limits": scaled}
-            ):
-                if os.environ.get("BENCH_PROFILE"):
-                    import cProfile
-                    import pstats
-
-                    profiler = cProfile.Profile()
-                    run = profiler.runcall(importer._sync, account, trigger="manual")
-                    if os.environ["BENCH_PROFILE"].endswith(".prof"):
-                        profiler.dump_stats(os.environ["BENCH_PROFILE"])
-                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
-                else:
-                    run = importer._sync(account, trigger="manual")
+            run = _sync_with_limits(importer, account, scaled)
             wall = time.perf_counter() - started
             cpu = time.process_time() - cpu
             queries = cr.sql_log_count - queries

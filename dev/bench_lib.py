@@ -29,13 +29,9 @@ def _addons_path():
     return ",".join([*paths, links, *extra])
 
 
-def _boot(db, update=True):
-    """The registry of ``db``, the addon installed (or updated to the code measured; not when
-    ``update`` is false: a process of one size, after the main one updated it)."""
-    import odoo
-    from odoo.tools import config
-
-    args = [
+def _config_args(db):
+    """Odoo's command-line options of a bench process on ``db`` (PostgreSQL from PG* variables)."""
+    return [
         "-d",
         db,
         "--db_host",
@@ -48,11 +44,18 @@ def _boot(db, update=True):
         os.environ.get("PGPASSWORD", "odoo"),
         "--addons-path",
         _addons_path(),
-        "--without-demo",
-        "all",
         "--log-level",
         os.environ.get("BENCH_LOG_LEVEL", "warn"),
     ]
+
+
+def _boot(db, update=True):
+    """The registry of ``db``, the addon installed (or updated to the code measured; not when
+    ``update`` is false: a process of one size, after the main one updated it)."""
+    import odoo
+    from odoo.tools import config
+
+    args = _config_args(db) + ["--without-demo", "all"]
     config.parse_config(args)
     odoo.netsvc.init_logger()
     from odoo.modules.registry import Registry
@@ -217,3 +220,38 @@ def in_own_process(args, part, n):
             return json.load(result)
     finally:
         os.unlink(out)
+
+
+def _sync_with_limits(importer, account, rate_limits, profile_lines=45):
+    """``importer._sync(account)`` with the client held to ``rate_limits`` (the account's
+    options hook), under cProfile when BENCH_PROFILE is set (a ``.prof`` path keeps the stats)."""
+    from unittest.mock import patch
+
+    with patch.object(
+        type(account), "_amazon_sp_client_options", lambda acc: {"rate_limits": rate_limits}
+    ):
+        if not os.environ.get("BENCH_PROFILE"):
+            return importer._sync(account, trigger="manual")
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        run = profiler.runcall(importer._sync, account, trigger="manual")
+        if os.environ["BENCH_PROFILE"].endswith(".prof"):
+            profiler.dump_stats(os.environ["BENCH_PROFILE"])
+        lines = int(os.environ.get("BENCH_PROFILE_LINES", profile_lines))
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(lines)
+        return run
+
+
+def _all_posted(env, account, n, run, label="bench"):
+    """The account's events, after checking that all ``n`` of them are posted."""
+    events = env["amazon.sp.event"].search([("account_id", "=", account.id)])
+    states = {}
+    for event in events:
+        states[event.state] = states.get(event.state, 0) + 1
+    if len(events) != n or set(states) != {"posted"}:
+        raise SystemExit(
+            f"{label}: {n} events expected posted, got {states} (run {run.state}: {run.error})"
+        )
+    return events

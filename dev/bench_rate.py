@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
 
-from bench_lib import MODULE, _bench_account
+from bench_lib import MODULE, _all_posted, _bench_account
 
 MARKETS = ("UK", "DE", "FR", "IT", "ES", "NL", "SE", "PL")
 SPAN = timedelta(days=9)
@@ -87,15 +87,7 @@ def _import(env, n, now, rate_scale, label):
         ):
             run = importer._sync(account, trigger="manual")
         wall = time.perf_counter() - started
-        events = env["amazon.sp.event"].search([("account_id", "=", account.id)])
-        states = {}
-        for event in events:
-            states[event.state] = states.get(event.state, 0) + 1
-        if len(events) != n or set(states) != {"posted"}:
-            raise SystemExit(
-                f"bench rate: {n} events expected posted, got {states} "
-                f"(run {run.state}: {run.error})"
-            )
+        _all_posted(env, account, n, run, label="bench rate")
         return run, wall, list(emu.calls), emu, account
     finally:
         emu.stop()

@@ -5,18 +5,18 @@ Each size runs in its own Odoo process and the emulator in a child process of th
 peak RSS (``ru_maxrss``, a peak over a process's life) read after each size is the import's and
 the floor's alone, without the emulator's dataset."""
 
-import os
 import random
 import time
 from datetime import UTC, datetime, timedelta
-from unittest.mock import patch
 
 from bench_lib import (
     MODULE,
     ChildEmulator,
+    _all_posted,
     _bench_account,
     _peak_rss_mb,
     _rss_mb,
+    _sync_with_limits,
     in_own_process,
 )
 
@@ -79,34 +79,12 @@ def _run_summary(registry, n, rate_scale, refund_share):
             importer = env["amazon.sp.service.import"]
             queries = cr.sql_log_count
             started, cpu = time.perf_counter(), time.process_time()
-            with patch.object(
-                type(account), "_amazon_sp_client_options", lambda acc: {"rate_limits": scaled}
-            ):
-                if os.environ.get("BENCH_PROFILE"):
-                    import cProfile
-                    import pstats
-
-                    profiler = cProfile.Profile()
-                    run = profiler.runcall(importer._sync, account, trigger="manual")
-                    if os.environ["BENCH_PROFILE"].endswith(".prof"):
-                        profiler.dump_stats(os.environ["BENCH_PROFILE"])
-                    stats = pstats.Stats(profiler).sort_stats("cumulative")
-                    stats.print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "60")))
-                else:
-                    run = importer._sync(account, trigger="manual")
+            run = _sync_with_limits(importer, account, scaled, profile_lines=60)
             wall = time.perf_counter() - started
             cpu = time.process_time() - cpu
             queries = cr.sql_log_count - queries
             waited = run.rate_wait + run.backoff_wait
-            events = env["amazon.sp.event"].search([("account_id", "=", account.id)])
-            states = {}
-            for event in events:
-                states[event.state] = states.get(event.state, 0) + 1
-            if len(events) != n or set(states) != {"posted"}:
-                raise SystemExit(
-                    f"bench: {n} events expected posted, got {states} "
-                    f"(run {run.state}: {run.error})"
-                )
+            events = _all_posted(env, account, n, run)
             moves = events.move_ids
             # The summary's own entries (a refund's fee entry is an entry too, not a sale's)
             sale_entries = moves.filtered(lambda move: move.amazon_event_type == "sale")

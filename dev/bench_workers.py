@@ -25,7 +25,7 @@ from unittest.mock import patch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_lib import MODULE, ROOT, _addons_path, _bench_account, _boot, _write
+from bench_lib import MODULE, ROOT, _bench_account, _boot, _config_args, _write
 
 ACCOUNTS = 8
 EVENTS = 1000
@@ -208,24 +208,7 @@ def _worker(db, go, rate_scale):
     import odoo
     from odoo.tools import config
 
-    config.parse_config(
-        [
-            "-d",
-            db,
-            "--db_host",
-            os.environ.get("PGHOST", "localhost"),
-            "--db_port",
-            os.environ.get("PGPORT", "5432"),
-            "--db_user",
-            os.environ.get("PGUSER", "odoo"),
-            "--db_password",
-            os.environ.get("PGPASSWORD", "odoo"),
-            "--addons-path",
-            _addons_path(),
-            "--log-level",
-            os.environ.get("BENCH_LOG_LEVEL", "warn"),
-        ]
-    )
+    config.parse_config(_config_args(db))
     odoo.netsvc.init_logger()
     from odoo import SUPERUSER_ID, api
     from odoo.modules.registry import Registry
