@@ -58,8 +58,9 @@ class AmazonSpReturnsService(models.AbstractModel):
 
         Returns ``{"returns", "reimbursements", "files", "problems", "more"}``: the records
         created, the problems met (a report refused, rows unreadable), in plain words, and
-        whether the run stopped at ``deadline`` (a ``time.monotonic()`` value) before a call
-        whose rate limit would have made it wait past it (each cursor keeps its place).
+        whether the run stopped at ``deadline`` (a ``time.monotonic()`` value) before a wait of
+        the client (Amazon's rate limit, a backoff after a 429) that would have ended past it
+        (each cursor keeps its place).
 
         :raise SpApiError: when ``raise_errors`` and no report could be read at all
         """
@@ -74,33 +75,14 @@ class AmazonSpReturnsService(models.AbstractModel):
             "problems": [],
             "more": False,
         }
-        failures, pulls = [], 0
-        labels = dict(env["amazon.sp.return.report"]._fields["report_type"].selection)
-        for marketplace in account._amazon_sp_enabled_marketplaces():
-            for report_type in report_types or domain.REPORT_TYPES:
-                pulls += 1
-                cursor = self._cursor(account, marketplace, report_type)
-                if result["more"]:
-                    break
-                try:
-                    self._pull(account, cursor, client, result, deadline)
-                except OutOfTime:
-                    result["more"] = True
-                except exceptions.SpApiError as error:
-                    _logger.warning(
-                        "Amazon %s of account %s not read: %s", report_type, account.id, error
-                    )
-                    message = account._amazon_sp_error_message(error)
-                    cursor.message = message
-                    result["problems"].append(
-                        env._(
-                            "%(report)s (%(marketplace)s): %(message)s",
-                            report=labels[report_type],
-                            marketplace=marketplace.display_name,
-                            message=message,
-                        )
-                    )
-                    failures.append(error)
+        sleep = client.sleep
+        if deadline is not None:
+            # No wait of the client (a rate limit, a backoff after a 429) goes past the deadline.
+            client.sleep = lambda seconds: self._sleep_until(sleep, seconds, deadline)
+        try:
+            failures, pulls = self._pull_all(account, client, report_types, result, deadline)
+        finally:
+            client.sleep = sleep
         if raise_errors and failures and len(failures) == pulls:
             raise failures[0]
         since = to_naive_utc(self._now() - RELINK_HISTORY)
@@ -123,6 +105,46 @@ class AmazonSpReturnsService(models.AbstractModel):
             )
         )
         return result
+
+    @api.model
+    def _pull_all(self, account, client, report_types, result, deadline):
+        """Pull each enabled marketplace's reports; returns (errors met, pulls tried)."""
+        env = account.env
+        failures, pulls = [], 0
+        labels = dict(env["amazon.sp.return.report"]._fields["report_type"].selection)
+        for marketplace in account._amazon_sp_enabled_marketplaces():
+            for report_type in report_types or domain.REPORT_TYPES:
+                if result["more"]:
+                    return failures, pulls
+                pulls += 1
+                cursor = self._cursor(account, marketplace, report_type)
+                try:
+                    self._pull(account, cursor, client, result, deadline)
+                except OutOfTime:
+                    result["more"] = True
+                except exceptions.SpApiError as error:
+                    _logger.warning(
+                        "Amazon %s of account %s not read: %s", report_type, account.id, error
+                    )
+                    message = account._amazon_sp_error_message(error)
+                    cursor.message = message
+                    result["problems"].append(
+                        env._(
+                            "%(report)s (%(marketplace)s): %(message)s",
+                            report=labels[report_type],
+                            marketplace=marketplace.display_name,
+                            message=message,
+                        )
+                    )
+                    failures.append(error)
+        return failures, pulls
+
+    @api.model
+    def _sleep_until(self, sleep, seconds, deadline):
+        """``sleep(seconds)``, or OutOfTime when it would end past ``deadline``."""
+        if time.monotonic() + seconds >= deadline:
+            raise OutOfTime()
+        sleep(seconds)
 
     @api.model
     def _now(self):

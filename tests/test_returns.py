@@ -291,3 +291,23 @@ class TestReturns(AmazonImportCommon):
         # the next run goes on and imports everything
         self.env["amazon.sp.account"]._cron_amazon_sp_returns()
         self.assertEqual(len(self._returns()), 3)
+
+    def test_no_backoff_waits_past_the_deadline(self):
+        # A wait the client decides itself (a backoff after a 429, a rate limit Amazon lowered)
+        # is cut at the deadline too: the run stops there and the next one goes on.
+        client = self.account._get_spapi_client()
+        slept = []
+
+        def long_sleep(seconds):
+            slept.append(seconds)
+
+        client.sleep = long_sleep
+        with patch.object(type(client), "get_report", side_effect=lambda *a: client.sleep(600)):
+            first = self._import(
+                client=client, report_types=[FBA_RETURNS], deadline=time.monotonic() + 30
+            )
+        self.assertTrue(first["more"])
+        self.assertFalse(slept, "the 600 s wait was not made")
+        self.assertIs(client.sleep, long_sleep, "the client's own sleep is given back")
+        second = self._import(report_types=[FBA_RETURNS])
+        self.assertEqual(len(second["returns"]), 3)
