@@ -112,6 +112,7 @@ def _round(registry, workers, rate_scale, stamp, accounts_n=ACCOUNTS, events_n=E
             cr.commit()
             run_ids, account_ids = runs.ids, accounts.ids
         go = ROOT / "test-results" / f"bench-workers-go-{stamp}-{workers}"
+        go.parent.mkdir(parents=True, exist_ok=True)
         go.unlink(missing_ok=True)
         procs = [
             subprocess.Popen(

@@ -97,7 +97,9 @@ class AmazonSpEvent(models.Model):
         "amazon.sp.settlement", readonly=True, index=True, ondelete="set null"
     )
     transaction_status = fields.Char(readonly=True)
-    raw_json = fields.Text(string="Raw JSON", readonly=True)
+    # Amazon's data is large and read only where it is needed: not loaded with the event's other
+    # fields (a settlement of 10,000 events would otherwise hold their JSON in memory).
+    raw_json = fields.Text(string="Raw JSON", readonly=True, prefetch=False)
     raw_json_pretty = fields.Text(
         string="Raw JSON (readable)",
         compute="_compute_json_pretty",
@@ -113,6 +115,7 @@ class AmazonSpEvent(models.Model):
     normalized_json = fields.Text(
         string="Normalized JSON",
         readonly=True,
+        prefetch=False,
         help="The event as it was read from Amazon's data when staged (amounts exactly as "
         "Amazon wrote them, date in UTC): the documents are planned from it.",
     )
@@ -122,7 +125,10 @@ class AmazonSpEvent(models.Model):
         help="Digest of the amounts, types, dates and ids (not volatile fields).",
     )
     upstream_raw_json = fields.Text(
-        string="Changed Raw JSON", readonly=True, help="The new content Amazon sent under this key."
+        string="Changed Raw JSON",
+        readonly=True,
+        prefetch=False,
+        help="The new content Amazon sent under this key.",
     )
     upstream_raw_json_pretty = fields.Text(
         string="Changed Raw JSON (readable)", compute="_compute_json_pretty"
