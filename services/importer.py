@@ -161,6 +161,13 @@ class AmazonSpServiceImport(models.AbstractModel):
             run.write({"state": "queued", "duration": run.duration + time.monotonic() - started})
             self._commit()
             return run
+        self._end_run(account, run, client, more, started)
+        self._commit()
+        return run
+
+    def _end_run(self, account, run, client, more, started):
+        """End ``run`` as done (or *More to do*), notify who asked for it and record the
+        outcome on the account. ``started``: the ``time.monotonic()`` of this part of it."""
         run.write(
             {
                 "state": "partial" if more else "done",
@@ -171,8 +178,6 @@ class AmazonSpServiceImport(models.AbstractModel):
         run._end()
         Connection = self.env["amazon.sp.service.connection"]
         Connection._record(account, client, outcome=Connection._outcome(run))
-        self._commit()
-        return run
 
     def _start_run(self, account, run, vals):
         """The run of an import starting now: ``run`` (a queued one) or a new one."""

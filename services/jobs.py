@@ -18,7 +18,7 @@ throttled or failing Amazon is retried with a growing delay. Jobs never commit t
 import logging
 import time
 
-from odoo import fields, models
+from odoo import models
 from odoo.exceptions import UserError
 
 from ..spapi.exceptions import ServerError, SpApiError, ThrottledError, TransportError
@@ -235,16 +235,7 @@ class AmazonSpServiceJobs(models.AbstractModel):
             client = account._get_spapi_client(interactive=False)
             importer.env["amazon.sp.service.settlement"]._sync_settlements(account, run, client)
             run._set_client_stats(getattr(client, "stats", None))
-            run.write(
-                {
-                    "state": "partial" if more else "done",
-                    "date_end": fields.Datetime.now(),
-                    "duration": run.duration + time.monotonic() - started,
-                }
-            )
-            run._end()
-            Connection = importer.env["amazon.sp.service.connection"]
-            Connection._record(account, client, outcome=Connection._outcome(run))
+            importer._end_run(account, run, client, more, started)
         except RETRYABLE as exc:
             raise _retryable(str(exc), self._backoff()) from exc
         except (SpApiError, UserError) as exc:
