@@ -105,11 +105,13 @@ _UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$")
 @dataclass(frozen=True)
 class Category:
     """Rows the addon does not import as events: named apart, not compared, unless the events
-    carry one of ``event_types`` (then the addon imports them, and they are compared)."""
+    carry one of ``event_types`` (amount types) or are of one of ``event_kinds`` (event types):
+    then the addon imports them, and they are compared."""
 
     key: str
     label: str
     event_types: frozenset = frozenset()
+    event_kinds: frozenset = frozenset()
 
 
 _RESERVE = frozenset(f"Adjustment/Reserve{t}" for t in ("Debit", "Credit", "Event"))
@@ -117,14 +119,14 @@ _ADVERTISING = frozenset({"Fee/CostOfAdvertising", f"{FEE_TAX}/CostOfAdvertising
 CATEGORIES = {
     c.key: c
     for c in (
-        Category("sales", "sales"),
+        Category("sales", "sales", event_kinds=frozenset({"sale"})),
         Category("reserve", "reserve", _RESERVE),
         Category("advertising", "advertising", _ADVERTISING),
         Category("liquidations", "FBA liquidations"),
         Category("transfers", "transfers and card charges"),
     )
 }
-# transaction-type → category (sales are never compared: the addon does not import them)
+# transaction-type → category (sales are compared when the settlement's events have sales)
 TRANSACTION_CATEGORIES = {"order": "sales", "liquidations": "liquidations"}
 # the project's amount type → category
 TYPE_CATEGORIES = {
@@ -322,7 +324,9 @@ def classify_row(transaction_type, amount_type, description):
 # ---------------------------------------------------------------------------------------------
 
 
-def _records(content):
+def _iter_records(content):
+    """``(header, records)``: the header's column names and an iterator over the data lines as
+    dicts (column → cell), read as they are needed (a file of many rows is never held twice)."""
     if isinstance(content, bytes):
         try:
             content = content.decode("utf-8-sig")
@@ -330,14 +334,20 @@ def _records(content):
             content = content.decode("cp1252")
     content = content.lstrip("\ufeff")
     reader = csv.reader(io.StringIO(content), delimiter="\t", quoting=csv.QUOTE_NONE)
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
-    if not rows:
+    rows = (row for row in reader if any(cell.strip() for cell in row))
+    first = next(rows, None)
+    if first is None:
         raise ReportError("the settlement report is empty")
-    header = [cell.strip().lower() for cell in rows[0]]
-    records = [
-        dict(zip(header, row + [""] * (len(header) - len(row)), strict=False)) for row in rows[1:]
-    ]
+    header = [cell.strip().lower() for cell in first]
+    width = len(header)
+    records = (dict(zip(header, row + [""] * (width - len(row)), strict=False)) for row in rows)
     return header, records
+
+
+def _records(content):
+    """``(header, [records])``: :func:`_iter_records`, the records in a list."""
+    header, records = _iter_records(content)
+    return header, list(records)
 
 
 def _layout(header):
@@ -428,26 +438,48 @@ def _v1_rows(record, number, header):
     return rows
 
 
-def parse_settlement_report(content):
+def parse_settlement_report(content, *, totals_only=False):
     """Bytes or str of a V2 or V1 flat file → :class:`SettlementReport` (``ReportError`` when
-    it cannot be read, or is a V1 file with money in a column that cannot be mapped)."""
-    header, records = _records(content)
+    it cannot be read, or is a V1 file with money in a column that cannot be mapped).
+
+    ``totals_only``: the rows summed per category and amount type as they are read (one
+    :class:`ReportRow` per sum, ``line`` 0, no order, SKU or date): what :func:`compare` needs,
+    in memory that does not grow with the file's rows."""
+    header, records = _iter_records(content)
     layout = _layout(header)
-    summary = next((r for r in records if _cell(r, "total-amount")), None)
+    summary = None
+    parsed, sums = [], {}
+    for number, record in enumerate(records, start=2):
+        if summary is None and _cell(record, "total-amount"):
+            summary = record
+            continue
+        rows = _v2_rows(record, number) if layout == V2 else _v1_rows(record, number, header)
+        if not totals_only:
+            parsed += rows
+            continue
+        for row in rows:
+            key = (row.category, row.amount_type)
+            sums[key] = sums.get(key, Decimal(0)) + row.amount
     if summary is None:
         raise ReportError("the settlement report has no summary row (total-amount)")
     settlement_id = _cell(summary, "settlement-id")
     currency = _cell(summary, "currency")
     if not settlement_id or not currency:
         raise ReportError("the summary row has no settlement-id or currency")
-    parsed = []
-    for number, record in enumerate(records, start=2):
-        if record is summary:
-            continue
-        if layout == V2:
-            parsed += _v2_rows(record, number)
-        else:
-            parsed += _v1_rows(record, number, header)
+    if totals_only:
+        parsed = [
+            ReportRow(
+                transaction_type="",
+                amount_type=amount_type,
+                amount=amount,
+                order_id=None,
+                raw_amount_type="",
+                raw_description="",
+                line=0,
+                category=category,
+            )
+            for (category, amount_type), amount in sorted(sums.items())
+        ]
     return SettlementReport(
         settlement_id=settlement_id,
         start=parse_date(summary.get("settlement-start-date"), "settlement-start-date"),
@@ -458,149 +490,3 @@ def parse_settlement_report(content):
         rows=tuple(parsed),
         layout=layout,
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Comparison with the events
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WitnessLine:
-    amount_type: str
-    report: Decimal
-    events: Decimal
-
-    @property
-    def difference(self):
-        return self.report - self.events
-
-
-@dataclass(frozen=True)
-class NotImported:
-    """Report rows of a category the addon does not import: their sum, per amount type."""
-
-    category: str
-    label: str
-    amount: Decimal
-    by_type: tuple = ()  # ((amount type, amount), ...)
-
-
-@dataclass(frozen=True)
-class Comparison:
-    lines: tuple  # WitnessLine per amount type, rows the addon imports
-    differences: tuple  # texts; empty when the report agrees with the events
-    not_imported: tuple = ()  # NotImported per category
-    notes: tuple = ()  # texts: what was not compared, names that differ for the same money
-    compared_total: Decimal = Decimal(0)  # the report's total less what is not imported
-
-
-def _pool(amount_type):
-    """The family whose types are compared together when the two sides name them apart."""
-    family = amount_type.split("/", 1)[0]
-    return "Fee" if family == FEE_TAX else family
-
-
-def _line_differences(lines, report_types, events_by_type):
-    """Differences per amount type. Within a family (Fee with FeeTax), amounts that the report
-    and the events name differently (a name on one side only) but that add up to the same sum
-    are a naming difference, not a money one: noted, not reported."""
-    differing = [line for line in lines if line.difference]
-    pools = {}
-    for line in differing:
-        if not line.amount_type.startswith("Report/"):
-            pools.setdefault(_pool(line.amount_type), []).append(line)
-    forgiven, notes = set(), []
-    for family, pool in sorted(pools.items()):
-        one_sided = [
-            line.amount_type
-            for line in pool
-            if (line.amount_type in report_types) != (line.amount_type in events_by_type)
-        ]
-        if one_sided and not sum((line.difference for line in pool), Decimal(0)):
-            forgiven.update(line.amount_type for line in pool)
-            notes.append(
-                f"{family}: the report and the events name these amounts differently "
-                f"({', '.join(line.amount_type for line in pool)}); their sums agree"
-            )
-    differences = []
-    for line in differing:
-        if line.amount_type in forgiven:
-            continue
-        if line.amount_type.startswith("Report/"):
-            what = "not known to the mapping of report rows"
-        elif line.amount_type not in events_by_type:
-            what = "not in the events"
-        elif line.amount_type not in report_types:
-            what = "not in the report"
-        else:
-            what = f"report {line.report}, events {line.events}"
-        differences.append(f"{line.amount_type}: {what} (difference {line.difference})")
-    return differences, notes
-
-
-def compare(report, events_by_type, events_total):
-    """Report vs events, per amount type and in total → :class:`Comparison`.
-
-    Rows of a category the addon does not import (sales, liquidations, transfers; the reserve
-    and advertising until the events carry them) are summed apart in ``not_imported`` and left
-    out of the comparison: the report's total less them must equal the events' total.
-    """
-    imported = {
-        key
-        for key, c in CATEGORIES.items()
-        if c.event_types and c.event_types & set(events_by_type)
-    }
-    compared = [row for row in report.rows if not row.category or row.category in imported]
-    apart = {}
-    for row in report.rows:
-        if row.category and row.category not in imported:
-            apart.setdefault(row.category, []).append(row)
-    not_imported = tuple(
-        NotImported(
-            category=key,
-            label=CATEGORIES[key].label,
-            amount=sum((row.amount for row in rows), Decimal(0)),
-            by_type=tuple(sorted(_sum_by_type(rows).items())),
-        )
-        for key, rows in sorted(apart.items())
-    )
-    report_types = _sum_by_type(compared)
-    types = sorted(set(report_types) | set(events_by_type))
-    lines = tuple(
-        WitnessLine(t, report_types.get(t, Decimal(0)), events_by_type.get(t, Decimal(0)))
-        for t in types
-    )
-    apart_total = sum((item.amount for item in not_imported), Decimal(0))
-    compared_total = report.total - apart_total
-    differences, notes = [], []
-    if not_imported:
-        notes.append(
-            "Not imported by the addon, so not compared: "
-            + ", ".join(f"{item.label} {item.amount}" for item in not_imported)
-            + f" {report.currency}"
-        )
-    if compared_total != events_total:
-        less = f", less {apart_total} not imported by the addon," if not_imported else ""
-        differences.append(
-            f"Report total {report.total} {report.currency}{less} differs from the events' "
-            f"{events_total} by {compared_total - events_total}"
-        )
-    if report.rows_total != report.total:
-        differences.append(
-            f"The report's rows add up to {report.rows_total}, its total says {report.total}"
-        )
-    per_type, naming = _line_differences(lines, report_types, events_by_type)
-    return Comparison(
-        lines=lines,
-        differences=tuple(differences + per_type),
-        not_imported=not_imported,
-        notes=tuple(notes + naming),
-        compared_total=compared_total,
-    )
-
-
-def compare_with_events(report, events_by_type, events_total):
-    """``(lines, differences)`` of :func:`compare` (which also says what was not compared)."""
-    comparison = compare(report, events_by_type, events_total)
-    return comparison.lines, comparison.differences

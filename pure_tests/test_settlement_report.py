@@ -8,12 +8,11 @@ from decimal import Decimal
 import pytest
 
 from domain.normalize import normalize_transactions
+from domain.settlement_compare import compare, compare_with_events
 from domain.settlement_report import (
     REPORT_TYPE,
     ReportError,
     amount_type_of,
-    compare,
-    compare_with_events,
     parse_amount,
     parse_date,
     parse_settlement_report,

@@ -5,13 +5,8 @@ money difference is still named."""
 import os
 from decimal import Decimal
 
-from domain.settlement_report import (
-    CATEGORIES,
-    classify_row,
-    compare,
-    compare_with_events,
-    parse_settlement_report,
-)
+from domain.settlement_compare import compare, compare_with_events
+from domain.settlement_report import CATEGORIES, classify_row, parse_settlement_report
 
 D = Decimal
 FIXTURES = os.path.join(
@@ -209,3 +204,27 @@ def test_row_classification():
         "Fee/Commission",
         "liquidations",
     )
+
+
+def test_sales_are_compared_once_the_settlement_has_sale_events():
+    # Sales are imported: the report's Order rows are compared with the sale events' lines.
+    events = imported_events()
+    for amount_type, amount in {
+        "Charge/Principal": D("20.00"),
+        "Charge/ShippingCharge": D("2.99"),
+        "Fee/Commission": D("-3.00"),
+        "Fee/FBAPerUnitFulfillmentFee": D("-2.50"),
+    }.items():
+        events[amount_type] = events.get(amount_type, D(0)) + amount
+    result = compare(report(), events, total(events), event_kinds={"refund", "sale"})
+    assert result.differences == ()
+    assert "sales" not in {n.category for n in result.not_imported}
+    assert result.compared_total == total(events)
+    principal = next(line for line in result.lines if line.amount_type == "Charge/Principal")
+    assert (principal.report, principal.events) == (D("-4.99"), D("-4.99"))
+    # a sale the events miss is a difference, named
+    short = dict(events, **{"Charge/ShippingCharge": events["Charge/ShippingCharge"] - D("2.99")})
+    missing = compare(report(), short, total(short), event_kinds={"sale"})
+    assert any(d.startswith("Charge/ShippingCharge") for d in missing.differences)
+    # without sale events, the sales stay apart as before
+    assert "sales" in {n.category for n in compare(report(), events, total(events)).not_imported}

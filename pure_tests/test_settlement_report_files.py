@@ -8,13 +8,13 @@ from decimal import Decimal
 
 import pytest
 
+from domain.settlement_compare import compare
 from domain.settlement_report import (
     REPORT_TYPE,
     V1,
     V1_REPORT_TYPE,
     V2,
     ReportError,
-    compare,
     parse_settlement_report,
 )
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from odoo import Command, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL, split_every
 
 from ..domain import NormalizationError
 from ..domain.fee_tax import split_by_factors
@@ -20,6 +21,8 @@ SUMMARY = "summary"
 # decision on a change Amazon made (those wait for the user).
 _BOOKABLE_STATES = ("new", "to_review", "error")
 _USER_REASONS = ("changed", "document", "integrity")
+# Sales read (and dropped from the cache) a thousand at a time.
+READ_CHUNK = 1000
 
 
 def _names(line):
@@ -75,10 +78,13 @@ class AmazonSpServiceSales(models.AbstractModel):
     def _policy(self, event, cache=None):
         """The sales policy of ``event``'s marketplace in its company (``cache``: a dict kept by
         the caller, one read per marketplace and company)."""
-        key = (event.marketplace_id.id, event.company_id.id)
+        return self._marketplace_policy(event.marketplace_id, event.company_id, cache)
+
+    def _marketplace_policy(self, marketplace, company, cache=None):
+        key = (marketplace.id, company.id)
         cache = {} if cache is None else cache
         if key not in cache:
-            marketplace = event.marketplace_id.with_company(event.company_id)
+            marketplace = marketplace.with_company(company)
             cache[key] = (marketplace.sales_policy or SUMMARY) if marketplace else SUMMARY
         return cache[key]
 
@@ -115,48 +121,54 @@ class AmazonSpServiceSales(models.AbstractModel):
                 )
         return posted
 
-    def _summary_events(self, settlements):
-        events = settlements.event_ids.filtered(
-            lambda ev: (
-                ev.event_type == "sale"
-                and ev.state in _BOOKABLE_STATES
-                and ev.review_reason not in _USER_REASONS
-                and not ev.move_ids.filtered(lambda m: m.state == "posted")
-            )
+    def _summary_groups(self, settlements):
+        """``{(settlement, marketplace): [event ids]}``: the summary-policy sales of
+        ``settlements`` still to book (grouped by PostgreSQL: thousands of sales are not
+        loaded to be sorted)."""
+        groups = self.env["amazon.sp.event"]._read_group(
+            [
+                ("settlement_id", "in", settlements.ids),
+                ("event_type", "=", "sale"),
+                ("state", "in", _BOOKABLE_STATES),
+                ("review_reason", "not in", _USER_REASONS),
+                ("move_ids", "not any", [("state", "=", "posted")]),
+            ],
+            ["settlement_id", "marketplace_id", "company_id"],
+            ["id:array_agg"],
         )
-        policies = {}
-        return events.filtered(lambda ev: self._policy(ev, policies) == SUMMARY)
+        policies, result = {}, {}
+        for settlement, marketplace, company, ids in groups:
+            if self._marketplace_policy(marketplace, company, policies) == SUMMARY:
+                result.setdefault((settlement, marketplace), []).extend(sorted(ids))
+        return result
+
+    def _summary_events(self, settlements):
+        ids = [i for group in self._summary_groups(settlements).values() for i in group]
+        return self.env["amazon.sp.event"].browse(sorted(ids))
 
     def _book_company(self, settlements, company):
         company._amazon_sp_ensure_setup()
-        events = self._summary_events(settlements)._amazon_sp_flow()
-        if not events:
+        groups = self._summary_groups(settlements)
+        if not groups:
             return self.env["account.move"]
+        Event = self.env["amazon.sp.event"]._amazon_sp_flow()
         vals_list, owners, days = [], [], []
-        ids = defaultdict(list)  # (settlement, marketplace) → event ids
-        for event in events:
-            ids[event.settlement_id, event.marketplace_id].append(event.id)
         for settlement in settlements:
-            by_marketplace = {
-                marketplace: events.browse(event_ids)
-                for (owner, marketplace), event_ids in ids.items()
-                if owner == settlement
-            }
-            for marketplace, group in by_marketplace.items():
-                for vals, day_events, day in self._settlement_vals(
-                    settlement, marketplace, group, company
+            for (owner, marketplace), ids in groups.items():
+                if owner != settlement:
+                    continue
+                for vals, day_ids, day in self._settlement_vals(
+                    settlement, marketplace, ids, company
                 ):
                     vals_list.append(vals)
-                    owners.append(day_events)
+                    owners.append(day_ids)
                     days.append(day)
         if not vals_list:
             return self.env["account.move"]
-        # Planned: the events' stored copies leave the cache (thousands of them)
-        events.invalidate_recordset(["normalized_json", "raw_json"])
         moves = self.env["account.move"].with_company(company).create(vals_list)
         moves.action_post()
-        for move, day_events, day in zip(moves, owners, days, strict=True):
-            day_events.write(
+        for move, day_ids, day in zip(moves, owners, days, strict=True):
+            Event.browse(day_ids).write(
                 {
                     "state": "posted",
                     "review_reason": False,
@@ -175,41 +187,67 @@ class AmazonSpServiceSales(models.AbstractModel):
                 )
         return moves
 
-    def _settlement_vals(self, settlement, marketplace, events, company):
-        """[(move vals, its events, its day)] of one settlement's sales in one marketplace;
-        the sales of a plan that is not ok go to review (none of them is posted)."""
-        normalized, readable_ids = [], []
-        for event in events:
-            try:
-                normalized.append(event._amazon_sp_normalized())
-                readable_ids.append(event.id)
-            except NormalizationError as exc:
-                event._amazon_sp_set_review(
-                    "stored",
-                    self.env._(
-                        "The stored copy of this Amazon sale cannot be read (%(error)s), so its "
-                        "amounts and date are unknown. Import it again and retry, or ignore it.",
-                        error=str(exc),
-                    ),
-                )
-        if not normalized:
-            return []
-        readable = events.browse(readable_ids)
-        currency = readable.currency_id[:1]
+    def _normalized(self, ids, readable):
+        """The normalized sales of ``ids``, read a thousand at a time and dropped from the cache
+        after (the plan keeps sums: memory does not grow with the settlement); ``readable``
+        (a dict) gets key → id of each one read. A sale whose stored copy cannot be read waits
+        for review."""
+        Event = self.env["amazon.sp.event"]._amazon_sp_flow()
+        for chunk in split_every(READ_CHUNK, ids):
+            events = Event.browse(chunk)
+            events.fetch(["key", "normalized_json"])
+            for event in events:
+                try:
+                    normalized = event._amazon_sp_normalized()
+                except NormalizationError as exc:
+                    event._amazon_sp_set_review(
+                        "stored",
+                        self.env._(
+                            "The stored copy of this Amazon sale cannot be read (%(error)s), so "
+                            "its amounts and date are unknown. Import it again and retry, or "
+                            "ignore it.",
+                            error=str(exc),
+                        ),
+                    )
+                    continue
+                readable[event.key] = event.id
+                yield normalized
+            events.invalidate_recordset()
+
+    def _skus(self, ids):
+        """The SKUs of the lines of the events ``ids`` (SQL)."""
+        self.env["amazon.sp.event.line"].flush_model(["event_id", "sku"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT DISTINCT sku FROM amazon_sp_event_line WHERE event_id = ANY(%s) "
+                "AND sku IS NOT NULL AND sku != ''",
+                list(ids),
+            )
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    def _settlement_vals(self, settlement, marketplace, ids, company):
+        """[(move vals, its events' ids, its day)] of one settlement's sales (``ids``) in one
+        marketplace; the sales of a plan that is not ok go to review (none of them is posted)."""
+        Event = self.env["amazon.sp.event"]._amazon_sp_flow()
+        currency = Event.browse(ids[:1]).currency_id
         settings = marketplace.with_company(company)._amazon_sp_settings()
+        by_key = {}  # event key → id, of the sales read
         plan = plan_sales(
-            normalized,
+            self._normalized(ids, by_key),
             self._mapping(company, marketplace),
             company_tz(self.env, company).zone,
             taxes=self._taxes(company, settings, marketplace),
             currency_decimals=currency.decimal_places if currency else 2,
-            sku_categories=self._sku_categories(normalized, company),
+            sku_categories=self._sku_categories(self._skus(ids), company),
         )
-        by_key = {event.key: event for event in readable}
+        if not by_key:
+            return []
+        readable = Event.browse(sorted(by_key.values()))
         if not plan.ok:
+            unmapped = {t.lower() for t in plan.unmapped}
             for event in readable:
                 reasons = plan.event_reasons.get(event.key)
-                unmapped = {t.lower() for t in plan.unmapped}
                 unmapped_lines = event.line_ids.filtered(
                     lambda ln, u=unmapped: ln.amount_type.lower() in u
                 )
@@ -230,14 +268,16 @@ class AmazonSpServiceSales(models.AbstractModel):
         result, positions = [], {}
         Documents = self.env["amazon.sp.service.documents"]
         for day in plan.days:
-            day_events = events.browse([by_key[key].id for key in day.event_keys])
-            vals = self._day_vals(settlement, marketplace, day, day_events, company, settings)
+            day_ids = [by_key[key] for key in day.event_keys]
+            vals = self._day_vals(
+                settlement, marketplace, day, day_ids, currency, company, settings
+            )
             problem = Documents._set_fiscal_position(vals, company, positions)
             if problem:
                 for event in readable:
                     event._amazon_sp_set_review("tax", problem)
                 return []
-            result.append((vals, day_events, day.date))
+            result.append((vals, day_ids, day.date))
         return result
 
     # ------------------------------------------------------------------------------------------
@@ -269,10 +309,9 @@ class AmazonSpServiceSales(models.AbstractModel):
         rates = tax_rates(self.env["amazon.sp.service.documents"]._company_sale_taxes(company))
         return tuple(candidates(sale_taxes=rates, country=marketplace.country_id.code or None))
 
-    def _sku_categories(self, normalized, company):
-        """SKU → product category id, for the SKUs whose product (internal reference = SKU)
+    def _sku_categories(self, skus, company):
+        """SKU → product category id, for the ``skus`` whose product (internal reference = SKU)
         has a category with an income account: their principal goes to that account."""
-        skus = {line.sku for event in normalized for line in event.lines if line.sku}
         if not skus:
             return {}
         products = self.env["product.product"].search(
@@ -288,9 +327,9 @@ class AmazonSpServiceSales(models.AbstractModel):
     # One day's entry
     # ------------------------------------------------------------------------------------------
 
-    def _day_vals(self, settlement, marketplace, day, events, company, settings):
+    def _day_vals(self, settlement, marketplace, day, event_ids, currency, company, settings):
         Currency = self.env["res.currency"].with_context(active_test=False)
-        currency = events.currency_id[:1] or Currency.search([("name", "=", day.currency)])
+        currency = currency or Currency.search([("name", "=", day.currency)])
         rate = conversion_rate(self.env, currency, company, day.date)
         quantum = Decimal(1).scaleb(-company.currency_id.decimal_places)
         Tax = self.env["account.tax"]
@@ -404,7 +443,7 @@ class AmazonSpServiceSales(models.AbstractModel):
             ),
             "amazon_marketplace_id": marketplace.id or False,
             "amazon_event_type": "sale",
-            "amazon_event_ids": [Command.set(events.ids)],
+            "amazon_event_ids": [Command.set(event_ids)],
             "line_ids": lines,
         }
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..domain import settle
 from ..domain.sources import get_source
@@ -17,6 +18,9 @@ GROUP_WINDOW = timedelta(days=179)
 # FinancialEventGroupStartedBefore must be more than 2 minutes before the request.
 GROUP_LATEST_DELAY = timedelta(minutes=3)
 GROUP_PAGE_SIZE = 100
+# An event that still waits for a document: none of its documents posted, and not ignored,
+# with nothing to book or deferred by Amazon (``_facts``).
+_WAITING = SQL("NOT posted AND state NOT IN ('ignored', 'nothing', 'deferred')")
 
 
 class AmazonSpSettlementService(models.AbstractModel):
@@ -179,29 +183,44 @@ class AmazonSpSettlementService(models.AbstractModel):
 
     @api.model
     def _link_events(self, settlements):
-        """Events know their settlement: by group id, in one write per settlement."""
+        """Events know their settlement: by group id, in one write per settlement (the events
+        are grouped by PostgreSQL, not loaded)."""
         if not settlements:
             return
         Event = self.env["amazon.sp.event"]
-        events = Event.with_context(active_test=False).search(
+        by_key = {(s.account_id.id, s.group_id): s for s in settlements}
+        groups = Event._read_group(
             [
                 ("account_id", "in", settlements.account_id.ids),
                 ("group_id", "in", settlements.mapped("group_id")),
-            ]
+            ],
+            ["account_id", "group_id", "settlement_id"],
+            ["id:array_agg"],
         )
-        by_key = {(s.account_id.id, s.group_id): s for s in settlements}
         todo = {}
-        for event in events:
-            settlement = by_key.get((event.account_id.id, event.group_id))
-            if settlement and event.settlement_id != settlement:
-                todo.setdefault(settlement, []).append(event.id)
+        for account, group_id, current, ids in groups:
+            settlement = by_key.get((account.id, group_id))
+            if settlement and current != settlement:
+                todo.setdefault(settlement, []).extend(ids)
         for settlement, linked in todo.items():
-            events.browse(linked).write({"settlement_id": settlement.id})
-        for settlement in settlements:
-            if not settlement.marketplace_id:
-                marketplaces = settlement.event_ids.marketplace_id
-                if len(marketplaces) == 1:
-                    settlement.marketplace_id = marketplaces
+            Event.browse(linked).write({"settlement_id": settlement.id})
+        for settlement in settlements.filtered(lambda s: not s.marketplace_id):
+            marketplaces = self._event_marketplaces(settlement)
+            if len(marketplaces) == 1:
+                settlement.marketplace_id = marketplaces
+
+    @api.model
+    def _event_marketplaces(self, settlement):
+        """The marketplaces of the settlement's events (grouped by PostgreSQL)."""
+        groups = self.env["amazon.sp.event"]._read_group(
+            [("settlement_id", "=", settlement.id), ("marketplace_id", "!=", False)],
+            ["marketplace_id"],
+        )
+        return self.env["amazon.sp.marketplace"].union(*(row[0] for row in groups))
+
+    @api.model
+    def _event_count(self, settlement):
+        return self.env["amazon.sp.event"].search_count([("settlement_id", "=", settlement.id)])
 
     # ------------------------------------------------------------------------------------------
     # Odoo's figures and the check
@@ -213,31 +232,91 @@ class AmazonSpSettlementService(models.AbstractModel):
         return settle.parse_group(json.loads(settlement.raw_json or "{}"))
 
     @api.model
+    def _posted_move_ids(self, settlement):
+        """Ids of the posted documents of the settlement's events, its payout excluded (SQL:
+        the events are not loaded, whatever the settlement's size)."""
+        settlement.ensure_one()
+        self.env["amazon.sp.event"].flush_model(["settlement_id", "move_ids"])
+        self.env["account.move"].flush_model(["state"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT DISTINCT rel.move_id
+                     FROM account_move_amazon_sp_event_rel rel
+                     JOIN amazon_sp_event event ON event.id = rel.event_id
+                     JOIN account_move move ON move.id = rel.move_id
+                    WHERE event.settlement_id = %s AND move.state = 'posted'
+                      AND move.id != %s""",
+                settlement.id,
+                settlement.payout_move_id.id or 0,
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
     def _clearing_lines(self, settlement):
         """Clearing lines of the posted documents of the settlement's events (payout excluded)."""
         settlement.ensure_one()
         clearing = settlement.company_id.amazon_sp_clearing_account_id
-        moves = settlement.event_ids.move_ids.filtered(lambda m: m.state == "posted")
-        moves -= settlement.payout_move_id
-        return moves.line_ids.filtered(lambda line: line.account_id == clearing)
+        return self.env["account.move.line"].search(
+            [
+                ("move_id", "in", self._posted_move_ids(settlement)),
+                ("account_id", "=", clearing.id),
+            ]
+        )
 
     @api.model
     def _facts(self, settlement):
+        """Odoo's side of the settlement, counted and summed by PostgreSQL: the events are not
+        loaded, so the check takes the same memory for ten events or ten thousand."""
         settlement.ensure_one()
-        lines = self._clearing_lines(settlement)
-        events = settlement.event_ids
-        posted_events = events.filtered(lambda e: any(m.state == "posted" for m in e.move_ids))
-        deferred = events.filtered(lambda e: e.state == "deferred")
-        waiting = events.filtered(lambda e: e.state not in ("ignored", "nothing")) - posted_events
-        waiting -= deferred
+        clearing = settlement.company_id.amazon_sp_clearing_account_id
+        self.env["account.move.line"].flush_model(["move_id", "account_id", "amount_currency"])
+        self.env["amazon.sp.event"].flush_model(["state", "amount_total", "upstream_sha256"])
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """SELECT COALESCE(SUM(line.amount_currency), 0)
+                     FROM account_move_line line
+                    WHERE line.account_id = %s AND line.move_id = ANY(%s)""",
+                clearing.id,
+                self._posted_move_ids(settlement),
+            )
+        )
+        posted_total = cr.fetchone()[0]
+        cr.execute(
+            SQL(
+                """WITH event AS (
+                    SELECT event.state, event.amount_total, event.upstream_sha256,
+                           EXISTS (
+                               SELECT 1
+                                 FROM account_move_amazon_sp_event_rel rel
+                                 JOIN account_move move ON move.id = rel.move_id
+                                WHERE rel.event_id = event.id AND move.state = 'posted'
+                           ) AS posted
+                      FROM amazon_sp_event event
+                     WHERE event.settlement_id = %s
+                )
+                SELECT COUNT(*) FILTER (WHERE posted),
+                       COUNT(*) FILTER (WHERE %s),
+                       COALESCE(SUM(amount_total) FILTER (WHERE %s), 0),
+                       COUNT(*) FILTER (WHERE state = 'ignored'),
+                       COUNT(*) FILTER (WHERE COALESCE(upstream_sha256, '') != ''),
+                       COUNT(*) FILTER (WHERE state = 'deferred')
+                  FROM event""",
+                settlement.id,
+                _WAITING,
+                _WAITING,
+            )
+        )
+        posted, waiting, waiting_total, ignored, changed, deferred = cr.fetchone()
         return settle.OdooFacts(
-            posted_total=to_decimal(sum(lines.mapped("amount_currency"))),
-            posted_count=len(posted_events),
-            waiting_count=len(waiting),
-            waiting_total=to_decimal(sum(waiting.mapped("amount_total"))),
-            ignored_count=len(events.filtered(lambda e: e.state == "ignored")),
-            changed_count=len(events.filtered("upstream_sha256")),
-            deferred_count=len(deferred),
+            posted_total=Decimal(posted_total),
+            posted_count=posted,
+            waiting_count=waiting,
+            waiting_total=Decimal(waiting_total),
+            ignored_count=ignored,
+            changed_count=changed,
+            deferred_count=deferred,
         )
 
     @api.model

@@ -33,7 +33,7 @@ class AmazonSpSettlementPayout(models.AbstractModel):
         bank journal in the payout currency. Returns (journal, problem)."""
         settlement.ensure_one()
         Journal = self.env["account.journal"]
-        marketplaces = settlement.event_ids.marketplace_id | settlement.marketplace_id
+        marketplaces = self._event_marketplaces(settlement) | settlement.marketplace_id
         journals = marketplaces.mapped("amazon_sp_payout_journal_id")
         if len(journals) > 1:
             return Journal, self.env._(
@@ -278,7 +278,7 @@ class AmazonSpSettlementPayout(models.AbstractModel):
                 "with it.",
                 move=move.display_name,
                 amount=payout_currency._amazon_sp_amount_text(-settlement.converted_total),
-                count=len(settlement.event_ids),
+                count=self._event_count(settlement),
             )
         else:
             body = self.env._(
@@ -286,7 +286,7 @@ class AmazonSpSettlementPayout(models.AbstractModel):
                 "event(s) are reconciled with it.",
                 move=move.display_name,
                 amount=payout_currency._amazon_sp_amount_text(settlement.converted_total),
-                count=len(settlement.event_ids),
+                count=self._event_count(settlement),
             )
         settlement.message_post(body=body)
         if settlement.carried_kind:

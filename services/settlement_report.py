@@ -6,10 +6,12 @@ from decimal import Decimal
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..domain import settlement_report
 from ..domain.model import SOURCE_REPORT
 from ..domain.report_events import group_id_of, report_events
+from ..domain.settlement_compare import compare
 from .common import to_decimal, to_naive_utc
 
 _logger = logging.getLogger(__name__)
@@ -130,6 +132,40 @@ class AmazonSpSettlementReportService(models.AbstractModel):
                 report.settlement_id = candidates
 
     @api.model
+    def _event_sums(self, settlement):
+        """What the events of ``settlement`` say (those in error left out), summed by
+        PostgreSQL without loading them: ``({amount type: sum of the lines}, the events'
+        total, {event types})``, sums as Decimal."""
+        self.env["amazon.sp.event"].flush_model(
+            ["settlement_id", "state", "amount_total", "event_type"]
+        )
+        self.env["amazon.sp.event.line"].flush_model(["event_id", "amount_type", "amount"])
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """SELECT line.amount_type, SUM(line.amount)
+                     FROM amazon_sp_event_line line
+                     JOIN amazon_sp_event event ON event.id = line.event_id
+                    WHERE event.settlement_id = %s AND event.state != 'error'
+                 GROUP BY line.amount_type""",
+                settlement.id,
+            )
+        )
+        by_type = {amount_type: Decimal(amount or 0) for amount_type, amount in cr.fetchall()}
+        cr.execute(
+            SQL(
+                """SELECT event_type, SUM(amount_total)
+                     FROM amazon_sp_event
+                    WHERE settlement_id = %s AND state != 'error'
+                 GROUP BY event_type""",
+                settlement.id,
+            )
+        )
+        rows = cr.fetchall()
+        total = sum((Decimal(amount or 0) for _kind, amount in rows), Decimal(0))
+        return by_type, total, {kind for kind, _amount in rows}
+
+    @api.model
     def _compare(self, reports):
         """Report vs the settlement's staged events, per amount type and in total."""
         for report in reports:
@@ -145,19 +181,16 @@ class AmazonSpSettlementReportService(models.AbstractModel):
                     }
                 )
                 continue
+            # The rows summed as they are read, the events summed by PostgreSQL: memory that
+            # does not grow with the settlement's size.
             parsed = settlement_report.parse_settlement_report(
-                base64.b64decode(report.attachment_id.datas)
+                base64.b64decode(report.attachment_id.datas), totals_only=True
             )
-            events = report.settlement_id.event_ids.filtered(lambda e: e.state != "error")
-            by_type = {}
-            for line in events.line_ids:
-                by_type[line.amount_type] = by_type.get(line.amount_type, Decimal(0)) + to_decimal(
-                    line.amount
-                )
+            by_type, events_total, kinds = self._event_sums(report.settlement_id)
             currency = report.currency_id
             by_type = {t: to_decimal(currency.round(float(a))) for t, a in by_type.items()}
-            events_total = to_decimal(currency.round(sum(events.mapped("amount_total"))))
-            comparison = settlement_report.compare(parsed, by_type, events_total)
+            events_total = to_decimal(currency.round(float(events_total)))
+            comparison = compare(parsed, by_type, events_total, kinds)
             lines = comparison.lines
             report.line_ids.unlink()
             report.write(
@@ -294,8 +327,13 @@ class AmazonSpSettlementReportBooking(models.AbstractModel):
         settlement = report.settlement_id
         if not settlement or settlement.from_report:
             return settlement.browse()
-        posted = settlement.event_ids.filtered(
-            lambda e: e.source_api != SOURCE_REPORT and e.state == "posted"
+        posted = self.env["amazon.sp.event"].search_count(
+            [
+                ("settlement_id", "=", settlement.id),
+                ("source_api", "!=", SOURCE_REPORT),
+                ("state", "=", "posted"),
+            ],
+            limit=1,
         )
         return settlement if posted else settlement.browse()
 

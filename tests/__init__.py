@@ -15,6 +15,7 @@ from . import test_import_nothing
 from . import test_import_fee_vat
 from . import test_import_shapes
 from . import test_settlement
+from . import test_settlement_facts
 from . import test_settlement_reserve
 from . import test_reconcile_review
 from . import test_audit_trail

@@ -207,6 +207,14 @@ class TestSalesSummary(AmazonImportCommon):
         self.assertEqual(settlement.state, "reconciled", settlement.review_message)
         self.assertTrue(bank_line.is_reconciled)
         self.assertTrue(all(moved.mapped("reconciled")))
+        # Amazon's settlement report, a second witness, compares the sales too (its Order
+        # rows with the sale events' lines): it agrees.
+        report = settlement.report_ids
+        self.assertEqual(report.state, "match", report.message)
+        principal = report.line_ids.filtered(lambda ln: ln.amount_type == "Charge/Principal")
+        self.assertAlmostEqual(principal.report_amount, 50.00)  # 50 + 25 sold, 25 refunded
+        self.assertAlmostEqual(principal.events_amount, 50.00)
+        self.assertNotIn("sales", report.message or "")
         # A second run creates nothing.
         moves_before = self.env["account.move"].search_count([])
         self._sync_account()
