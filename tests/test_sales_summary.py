@@ -1,7 +1,10 @@
 from datetime import UTC, timedelta
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import tagged
+
+from odoo.addons.account_amazon_refund.services import sales as sales_service
 
 from .common_import import AmazonImportCommon, D
 
@@ -335,3 +338,40 @@ class TestSalesSummary(AmazonImportCommon):
         # The import does not fetch it again: a second run ends too, booking nothing.
         self._sync_account()
         self.assertEqual(sale.state, "new")
+
+    def test_sales_read_in_chunks_give_the_same_entries(self):
+        """The summary reads a settlement's sales a chunk at a time (memory flat in the
+        settlement's size): read two at a time, five sales over two days give the entries and
+        the every-cent result of reading them at once."""
+        for hours, principal in ((3, "10.00"), (4, "11.00"), (5, "12.00"), (30, "13.00")):
+            self.dataset.add_order(
+                "US",
+                posted=self._at(self.g_usd, hours),
+                items=[{"sku": "SKU-US-1", "quantity": 1, "charges": {"Principal": D(principal)}}],
+            )
+        self.dataset.add_order(
+            "US",
+            posted=self._at(self.g_usd, 31),
+            items=[{"sku": "SKU-US-2", "quantity": 1, "charges": {"Principal": D("14.00")}}],
+        )
+        with patch.object(sales_service, "READ_CHUNK", 2):
+            self._sync_account()
+        sales = self._sales()
+        self.assertEqual(len(sales), 5)
+        self.assertEqual(set(sales.mapped("state")), {"posted"}, self._review(sales))
+        entries = sales.move_ids
+        self.assertEqual(len(entries), len(set(sales.mapped("date"))))
+        for entry in entries:
+            own = sales.filtered(lambda ev, e=entry: ev.move_ids == e)
+            self.assertEqual(entry.amazon_event_ids, own)
+            income = entry.line_ids.filtered(lambda ln: ln.name == "Sales")
+            self.assertAlmostEqual(
+                -sum(income.mapped("amount_currency")), sum(own.mapped("amount_total"))
+            )
+        self.assertAlmostEqual(
+            -sum(
+                entries.line_ids.filtered(lambda ln: ln.name == "Sales").mapped("amount_currency")
+            ),
+            60.00,
+        )
+        self.assertEqual(self._settlement(self.g_usd).state, "reconciled")
