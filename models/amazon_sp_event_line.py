@@ -11,11 +11,19 @@ class AmazonSpEventLine(models.Model):
 
     event_id = fields.Many2one("amazon.sp.event", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)
-    company_id = fields.Many2one(related="event_id.company_id", store=True, index=True)
-    account_id = fields.Many2one(related="event_id.account_id", store=True, string="Seller Account")
-    marketplace_id = fields.Many2one(related="event_id.marketplace_id", store=True)
-    event_state = fields.Selection(related="event_id.state", store=True, string="Event Status")
-    currency_id = fields.Many2one(related="event_id.currency_id", store=True)
+    # Precomputed (as account.move.line's company): the import gives their values with the
+    # thousands of lines it creates at once (staging._line_copies), which Odoo then keeps.
+    company_id = fields.Many2one(
+        related="event_id.company_id", store=True, index=True, precompute=True
+    )
+    account_id = fields.Many2one(
+        related="event_id.account_id", store=True, string="Seller Account", precompute=True
+    )
+    marketplace_id = fields.Many2one(related="event_id.marketplace_id", store=True, precompute=True)
+    event_state = fields.Selection(
+        related="event_id.state", store=True, string="Event Status", precompute=True
+    )
+    currency_id = fields.Many2one(related="event_id.currency_id", store=True, precompute=True)
     amount_type = fields.Char(
         required=True, index=True, help='"<Category>/<Type>", e.g. Fee/Commission'
     )

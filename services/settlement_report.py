@@ -77,7 +77,8 @@ class AmazonSpSettlementReportService(models.AbstractModel):
                 "sha256": hashlib.sha256(content).hexdigest(),
             }
             try:
-                parsed = settlement_report.parse_settlement_report(content)
+                # (its figures and whether it can be read: its rows are compared below)
+                parsed = settlement_report.parse_settlement_report(content, totals_only=True)
             except settlement_report.ReportError as exc:
                 _logger.warning("Amazon settlement report %s unreadable: %s", document_id, exc)
                 vals.update(state="error", message=str(exc))

@@ -250,6 +250,7 @@ class AmazonSpServiceStaging(models.AbstractModel):
         # subscribed to each of thousands of events): the import run says what was staged.
         # The events returned are without that context: their later changes are tracked.
         Event = Event.with_context(tracking_disable=True)
+        self._line_copies(account, vals_list)
         try:
             with self.env.cr.savepoint():
                 return self.env["amazon.sp.event"].browse(Event.create(vals_list).ids)
@@ -271,6 +272,20 @@ class AmazonSpServiceStaging(models.AbstractModel):
                 message = self.env._("This event could not be stored: %(error)s", error=exc)
                 created |= Event.create(self._error_vals(account, run, ev, message))
         return self.env["amazon.sp.event"].browse(created.ids)
+
+    def _line_copies(self, account, vals_list):
+        """Each new line gets its event's company, account, marketplace, currency and status
+        (the line's precomputed related fields): what Odoo would compute line by line."""
+        for vals in vals_list:
+            copies = {
+                "company_id": account.company_id.id,
+                "account_id": vals["account_id"],
+                "marketplace_id": vals.get("marketplace_id") or False,
+                "currency_id": vals.get("currency_id") or False,
+                "event_state": vals.get("state") or "new",
+            }
+            for command in vals.get("line_ids") or ():
+                command[2].update(copies)
 
     def _unreadable(self, ev, currencies):
         """Why the normalized event ``ev`` cannot be booked as it is (a plain message), or

@@ -201,3 +201,33 @@ class TestIntegrityStaging(AmazonImportCommon):
         self.assertEqual(by_order["huge-order"].state, "error")
         self.assertIn("could not be stored", by_order["huge-order"].review_message)
         self.assertEqual(by_order["other-order"].state, "new")
+
+    def test_lines_carry_the_fields_of_their_event(self):
+        """The lines' copies of their event's fields (given at staging with the thousands of
+        lines created at once, not computed line by line) are the event's: company, seller
+        account, marketplace, currency and status, staged new or deferred, and after."""
+        self._refund(days_ago=3)
+        self._refund(days_ago=4, deferred_until=self.now + timedelta(days=5))
+        account = self._import_account()
+        self._sync(account)
+        events = self._events(account)
+        self.assertEqual(len(events), 2)
+        self.assertIn("deferred", events.mapped("state"))
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT COUNT(*), COUNT(*) FILTER (WHERE
+                    line.company_id IS DISTINCT FROM event.company_id
+                    OR line.account_id IS DISTINCT FROM event.account_id
+                    OR line.marketplace_id IS DISTINCT FROM event.marketplace_id
+                    OR line.currency_id IS DISTINCT FROM event.currency_id
+                    OR line.event_state IS DISTINCT FROM event.state)
+                 FROM amazon_sp_event_line line
+                 JOIN amazon_sp_event event ON event.id = line.event_id
+                WHERE event.id IN %s""",
+            [tuple(events.ids)],
+        )
+        lines, different = self.env.cr.fetchone()
+        self.assertGreater(lines, 2)
+        self.assertEqual(different, 0)
+        self.assertEqual(events.line_ids.company_id, self.env.company)
+
