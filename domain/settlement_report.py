@@ -368,8 +368,13 @@ def _cell(record, name):
     return (record.get(name) or "").strip()
 
 
-def _row(record, number, transaction_type, amount_type, description, amount, column=None):
+def _row(
+    record, number, transaction_type, amount_type, description, amount, column=None, light=False
+):
     project_type, category = classify_row(transaction_type, amount_type, description)
+    if light:
+        # what the sums need: the row's date, order and SKU are not read
+        return ReportRow(transaction_type, project_type, amount, None, "", "", 0, category)
     where = f"line {number} posted-date"
     return ReportRow(
         transaction_type=transaction_type,
@@ -388,12 +393,12 @@ def _row(record, number, transaction_type, amount_type, description, amount, col
     )
 
 
-def _v2_rows(record, number):
+def _v2_rows(record, number, light=False):
     if not _cell(record, "amount"):
         return []
     amount = parse_amount(record.get("amount"), f"line {number}")
     names = (_cell(record, c) for c in ("transaction-type", "amount-type", "amount-description"))
-    return [_row(record, number, *names, amount)]
+    return [_row(record, number, *names, amount, light=light)]
 
 
 def _v1_equivalent(record, column, transaction_type):
@@ -417,7 +422,7 @@ def _v1_equivalent(record, column, transaction_type):
     return kind, "other-transaction", transaction_type  # other-amount
 
 
-def _v1_rows(record, number, header):
+def _v1_rows(record, number, header, light=False):
     """The V2 rows of one V1 line: one per filled amount column."""
     transaction_type = _cell(record, "transaction-type")
     rows = []
@@ -434,7 +439,9 @@ def _v1_rows(record, number, header):
             )
         amount = parse_amount(record.get(column), where)
         kind, amount_type, description = _v1_equivalent(record, column, transaction_type)
-        rows.append(_row(record, number, kind, amount_type, description, amount, column))
+        rows.append(
+            _row(record, number, kind, amount_type, description, amount, column, light=light)
+        )
     return rows
 
 
@@ -443,8 +450,8 @@ def parse_settlement_report(content, *, totals_only=False):
     it cannot be read, or is a V1 file with money in a column that cannot be mapped).
 
     ``totals_only``: the rows summed per category and amount type as they are read (one
-    :class:`ReportRow` per sum, ``line`` 0, no order, SKU or date): what :func:`compare` needs,
-    in memory that does not grow with the file's rows."""
+    :class:`ReportRow` per sum, ``line`` 0, no order, SKU or date; the rows' dates are not
+    read): what :func:`compare` needs, in memory that does not grow with the file's rows."""
     header, records = _iter_records(content)
     layout = _layout(header)
     summary = None
@@ -453,7 +460,10 @@ def parse_settlement_report(content, *, totals_only=False):
         if summary is None and _cell(record, "total-amount"):
             summary = record
             continue
-        rows = _v2_rows(record, number) if layout == V2 else _v1_rows(record, number, header)
+        if layout == V2:
+            rows = _v2_rows(record, number, light=totals_only)
+        else:
+            rows = _v1_rows(record, number, header, light=totals_only)
         if not totals_only:
             parsed += rows
             continue

@@ -44,7 +44,7 @@ class AmazonSpSettlementReportService(models.AbstractModel):
         Report = self.env["amazon.sp.settlement.report"]
         known = set(Report.search([("account_id", "=", account.id)]).mapped("report_document_id"))
         since = Import._now() - REPORT_HISTORY
-        entries = []
+        entries, parsed_reports = [], {}  # report id → its file read for its totals
         for page in client.get_reports(
             report_types=[settlement_report.REPORT_TYPE],
             processing_statuses=["DONE"],
@@ -93,6 +93,8 @@ class AmazonSpSettlementReportService(models.AbstractModel):
                     total_amount=float(parsed.total),
                 )
             report = Report.create(vals)
+            if vals.get("state") != "error":
+                parsed_reports[report.id] = parsed
             report.attachment_id = self.env["ir.attachment"].create(
                 {
                     "name": f"settlement-{vals.get('amazon_settlement_id') or document_id}.txt",
@@ -107,7 +109,7 @@ class AmazonSpSettlementReportService(models.AbstractModel):
             [("account_id", "=", account.id), ("state", "in", ("unmatched", "differs"))]
         )
         self._match(created | pending)
-        self._compare(created | pending)
+        self._compare(created | pending, parsed_reports)
         return created
 
     @api.model
@@ -168,8 +170,9 @@ class AmazonSpSettlementReportService(models.AbstractModel):
         return by_type, total, {kind for kind, _amount in rows}
 
     @api.model
-    def _compare(self, reports):
-        """Report vs the settlement's staged events, per amount type and in total."""
+    def _compare(self, reports, parsed_reports=None):
+        """Report vs the settlement's staged events, per amount type and in total
+        (``parsed_reports``: report id → its file already read for its totals)."""
         for report in reports:
             if report.state == "error" or report.booked:
                 continue  # a settlement booked from its file is its own figures
@@ -185,9 +188,11 @@ class AmazonSpSettlementReportService(models.AbstractModel):
                 continue
             # The rows summed as they are read, the events summed by PostgreSQL: memory that
             # does not grow with the settlement's size.
-            parsed = settlement_report.parse_settlement_report(
-                base64.b64decode(report.attachment_id.datas), totals_only=True
-            )
+            parsed = (parsed_reports or {}).get(report.id)
+            if parsed is None:
+                parsed = settlement_report.parse_settlement_report(
+                    base64.b64decode(report.attachment_id.datas), totals_only=True
+                )
             by_type, events_total, kinds = self._event_sums(report.settlement_id)
             currency = report.currency_id
             by_type = {t: to_decimal(currency.round(float(a))) for t, a in by_type.items()}
