@@ -268,8 +268,9 @@ class AmazonSpUnmappedType(models.Model):
                            COUNT(*) AS line_count,
                            SUM(line.amount) AS amount_total
                       FROM amazon_sp_event_line line
+                      JOIN amazon_sp_event event ON event.id = line.event_id
                      WHERE line.is_unmapped
-                       AND line.event_state = 'to_review'
+                       AND event.state = 'to_review'
                   GROUP BY line.company_id, line.amount_type, line.currency_id
                 )
                 """

@@ -12,7 +12,8 @@ class AmazonSpEventLine(models.Model):
     event_id = fields.Many2one("amazon.sp.event", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)
     # Precomputed (as account.move.line's company): the import gives their values with the
-    # thousands of lines it creates at once (staging._line_copies), which Odoo then keeps.
+    # thousands of lines it creates at once (staging._line_copies), which Odoo then keeps;
+    # none of them changes after.
     company_id = fields.Many2one(
         related="event_id.company_id", store=True, index=True, precompute=True
     )
@@ -20,9 +21,9 @@ class AmazonSpEventLine(models.Model):
         related="event_id.account_id", store=True, string="Seller Account", precompute=True
     )
     marketplace_id = fields.Many2one(related="event_id.marketplace_id", store=True, precompute=True)
-    event_state = fields.Selection(
-        related="event_id.state", store=True, string="Event Status", precompute=True
-    )
+    # Not stored: an event's status changes, its lines with it (thousands at once); searched
+    # through the event.
+    event_state = fields.Selection(related="event_id.state", string="Event Status")
     currency_id = fields.Many2one(related="event_id.currency_id", store=True, precompute=True)
     amount_type = fields.Char(
         required=True, index=True, help='"<Category>/<Type>", e.g. Fee/Commission'

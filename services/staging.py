@@ -274,15 +274,14 @@ class AmazonSpServiceStaging(models.AbstractModel):
         return self.env["amazon.sp.event"].browse(created.ids)
 
     def _line_copies(self, account, vals_list):
-        """Each new line gets its event's company, account, marketplace, currency and status
-        (the line's precomputed related fields): what Odoo would compute line by line."""
+        """Each new line gets its event's company, account, marketplace and currency (the
+        line's precomputed related fields): what Odoo would compute line by line."""
         for vals in vals_list:
             copies = {
                 "company_id": account.company_id.id,
                 "account_id": vals["account_id"],
                 "marketplace_id": vals.get("marketplace_id") or False,
                 "currency_id": vals.get("currency_id") or False,
-                "event_state": vals.get("state") or "new",
             }
             for command in vals.get("line_ids") or ():
                 command[2].update(copies)

@@ -1,7 +1,9 @@
+import importlib.util
 import json
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from unittest.mock import patch
 
 from odoo.exceptions import ValidationError
@@ -205,7 +207,8 @@ class TestIntegrityStaging(AmazonImportCommon):
     def test_lines_carry_the_fields_of_their_event(self):
         """The lines' copies of their event's fields (given at staging with the thousands of
         lines created at once, not computed line by line) are the event's: company, seller
-        account, marketplace, currency and status, staged new or deferred, and after."""
+        account, marketplace and currency, staged new or deferred; their event's status is
+        read through the event."""
         self._refund(days_ago=3)
         self._refund(days_ago=4, deferred_until=self.now + timedelta(days=5))
         account = self._import_account()
@@ -219,8 +222,7 @@ class TestIntegrityStaging(AmazonImportCommon):
                     line.company_id IS DISTINCT FROM event.company_id
                     OR line.account_id IS DISTINCT FROM event.account_id
                     OR line.marketplace_id IS DISTINCT FROM event.marketplace_id
-                    OR line.currency_id IS DISTINCT FROM event.currency_id
-                    OR line.event_state IS DISTINCT FROM event.state)
+                    OR line.currency_id IS DISTINCT FROM event.currency_id)
                  FROM amazon_sp_event_line line
                  JOIN amazon_sp_event event ON event.id = line.event_id
                 WHERE event.id IN %s""",
@@ -230,4 +232,35 @@ class TestIntegrityStaging(AmazonImportCommon):
         self.assertGreater(lines, 2)
         self.assertEqual(different, 0)
         self.assertEqual(events.line_ids.company_id, self.env.company)
+        for event in events:
+            self.assertEqual(set(event.line_ids.mapped("event_state")), {event.state})
+        deferred = events.filtered(lambda ev: ev.state == "deferred")
+        Line = self.env["amazon.sp.event.line"]
+        found = Line.search([("event_state", "=", "deferred"), ("event_id", "in", events.ids)])
+        self.assertEqual(found, deferred.line_ids)
 
+    def test_the_stored_line_status_of_earlier_versions_is_dropped(self):
+        """18.0.1.3.0's migration drops the event-status column the lines stored before (the
+        status is read through the event), and does nothing on a new install."""
+        path = Path(__file__).resolve().parent.parent / "migrations" / "18.0.1.3.0"
+        spec = importlib.util.spec_from_file_location(
+            "amazon_sp_migration_line_status", path / "post-line-status.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        cr = self.env.cr
+
+        def has_column():
+            cr.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_name = "
+                "'amazon_sp_event_line' AND column_name = 'event_state'"
+            )
+            return bool(cr.fetchone())
+
+        self.assertFalse(has_column(), "a new install stores no line status")
+        cr.execute("ALTER TABLE amazon_sp_event_line ADD COLUMN event_state varchar")
+        module.migrate(cr, None)  # a new install: nothing done
+        self.assertTrue(has_column())
+        module.migrate(cr, "18.0.1.2.0")
+        self.assertFalse(has_column())
+        module.migrate(cr, "18.0.1.2.0")  # twice: still fine
