@@ -1,4 +1,24 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.tools import SQL, float_repr, float_round, split_every
+
+from .amazon_sp_flow_guard import check_flow
+
+# The columns :meth:`AmazonSpEventLine._amazon_sp_insert` writes (the magic ones after).
+INSERTED = (
+    "event_id",
+    "sequence",
+    "company_id",
+    "account_id",
+    "marketplace_id",
+    "currency_id",
+    "amount_type",
+    "category",
+    "amount",
+    "sku",
+    "quantity",
+    "order_adjustment_item_id",
+    "description",
+)
 
 
 class AmazonSpEventLine(models.Model):
@@ -39,3 +59,45 @@ class AmazonSpEventLine(models.Model):
         index=True,
         help="The mapping has no rule for this amount type: the event waits for review.",
     )
+
+    @api.model
+    def _amazon_sp_insert(self, vals_list):
+        """Insert the import's new lines (dicts of :data:`INSERTED`) with one SQL ``INSERT``
+        per thousand: the values are converted as the fields convert them (the amount rounded
+        by its currency as a Monetary field does, the quantity to its digits), without Odoo's
+        work per record. Lines have no constraint, no tracking and nothing computed from them
+        but through their event; the caller drops its events' cached lines."""
+        check_flow(self, "create")
+        Currency = self.env["res.currency"].with_context(active_test=False)
+        ids = {vals.get("currency_id") for vals in vals_list} - {False, None}
+        currencies = {currency.id: currency for currency in Currency.browse(ids)}
+        scale = self._fields["quantity"].get_digits(self.env)[1]
+        uid, now = self.env.uid, self.env.cr.now()
+        rows = []
+        for vals in vals_list:
+            currency = currencies.get(vals.get("currency_id"))
+            amount = float(vals.get("amount") or 0.0)
+            if currency:
+                amount = float_repr(currency.round(amount), currency.decimal_places)
+            quantity = float_round(float(vals.get("quantity") or 0.0), precision_digits=scale)
+            converted = {
+                **vals,
+                "sequence": vals.get("sequence", 10),
+                "amount": amount,
+                "quantity": float_repr(quantity, scale),
+            }
+            values = [converted.get(name) for name in INSERTED]
+            values = [None if value is False else value for value in values]
+            rows.append(SQL("(%s)", SQL(", ").join([*values, uid, now, uid, now])))
+        columns = SQL(", ").join(
+            SQL.identifier(name)
+            for name in (*INSERTED, "create_uid", "create_date", "write_uid", "write_date")
+        )
+        for chunk in split_every(1000, rows):
+            self.env.cr.execute(
+                SQL(
+                    "INSERT INTO amazon_sp_event_line (%s) VALUES %s",
+                    columns,
+                    SQL(", ").join(chunk),
+                )
+            )

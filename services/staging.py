@@ -251,9 +251,21 @@ class AmazonSpServiceStaging(models.AbstractModel):
         # The events returned are without that context: their later changes are tracked.
         Event = Event.with_context(tracking_disable=True)
         self._line_copies(account, vals_list)
+        # The events in one create, their lines in SQL (thousands of rows nothing computes
+        # from: amazon.sp.event.line._amazon_sp_insert); one by one below if that fails.
+        event_vals = [{k: v for k, v in vals.items() if k != "line_ids"} for vals in vals_list]
         try:
             with self.env.cr.savepoint():
-                return self.env["amazon.sp.event"].browse(Event.create(vals_list).ids)
+                created = Event.create(event_vals)
+                self.env["amazon.sp.event.line"]._amazon_sp_flow()._amazon_sp_insert(
+                    [
+                        {**command[2], "event_id": event.id}
+                        for event, vals in zip(created, vals_list, strict=True)
+                        for command in vals.get("line_ids") or ()
+                    ]
+                )
+                created.invalidate_recordset(["line_ids"])
+                return self.env["amazon.sp.event"].browse(created.ids)
         except Exception as exc:  # pylint: disable=broad-except
             _logger.warning("Amazon account %s: page not staged at once: %s", account.id, exc)
         by_key = {ev.key: ev for ev in events}

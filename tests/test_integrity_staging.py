@@ -264,3 +264,60 @@ class TestIntegrityStaging(AmazonImportCommon):
         module.migrate(cr, "18.0.1.2.0")
         self.assertFalse(has_column())
         module.migrate(cr, "18.0.1.2.0")  # twice: still fine
+
+    def test_lines_inserted_in_sql_are_the_lines_odoo_creates(self):
+        """The import inserts its lines in SQL (``_amazon_sp_insert``): each column holds what
+        Odoo's ``create`` stores for the same values (the amount rounded by its currency as a
+        Monetary field, the quantity to its digits, empty values as NULL)."""
+        self._refund(days_ago=3)
+        account = self._import_account()
+        self._sync(account)
+        event = self._events(account)[:1]
+        Line = self.env["amazon.sp.event.line"]._amazon_sp_flow()
+        # (a line's currency is its event's: Odoo's create takes it from the event)
+        currency = event.currency_id
+        cases = [
+            (91, -1.23456, 1.234567, "Commission"),
+            (92, 1234.565, 0.0, False),
+            (93, 0.0, 2.0, ""),
+        ]
+        for sequence, amount, quantity, description in cases:
+            vals = {
+                "event_id": event.id,
+                "sequence": sequence,
+                "company_id": event.company_id.id,
+                "account_id": account.id,
+                "marketplace_id": event.marketplace_id.id,
+                "currency_id": currency.id,
+                "amount_type": "Fee/Commission",
+                "category": "Fee",
+                "amount": amount,
+                "sku": "SKU-ü 中",
+                "quantity": quantity,
+                "order_adjustment_item_id": False,
+                "description": description,
+            }
+            Line.create(dict(vals))
+            Line._amazon_sp_insert([dict(vals)])
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT * FROM amazon_sp_event_line WHERE event_id = %s AND sequence > 90 "
+            "ORDER BY sequence, id",
+            [event.id],
+        )
+        rows = self.env.cr.dictfetchall()
+        self.assertEqual(len(rows), 6)
+        moving = {"id", "create_date", "write_date"}
+        for orm, inserted in zip(rows[::2], rows[1::2], strict=True):
+            self.assertEqual(
+                {k: v for k, v in inserted.items() if k not in moving},
+                {k: v for k, v in orm.items() if k not in moving},
+            )
+        self.assertEqual(currency, self.env.ref("base.USD"))
+        self.assertEqual([row["amount"] for row in rows[::2]], [-1.23, 1234.57, 0.0])
+        self.assertEqual(rows[1]["quantity"], 1.2346)
+        # read again (the caller drops its events' cached lines): Odoo's records
+        event.invalidate_recordset(["line_ids"])
+        inserted = event.line_ids.filtered(lambda ln: ln.sequence > 90)
+        self.assertEqual(len(inserted), 6)
+        self.assertEqual(set(inserted.mapped("event_state")), {event.state})
