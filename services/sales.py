@@ -233,14 +233,19 @@ class AmazonSpServiceSales(models.AbstractModel):
                 yield normalized
             events.invalidate_recordset()
 
-    def _skus(self, ids):
-        """The SKUs of the lines of the events ``ids`` (SQL)."""
+    def _skus(self, settlement):
+        """The SKUs of the lines of the settlement's sales (SQL, through the settlement's
+        index: the planner reads a list of thousands of ids badly)."""
+        self.env["amazon.sp.event"].flush_model(["settlement_id", "event_type"])
         self.env["amazon.sp.event.line"].flush_model(["event_id", "sku"])
         self.env.cr.execute(
             SQL(
-                "SELECT DISTINCT sku FROM amazon_sp_event_line WHERE event_id = ANY(%s) "
-                "AND sku IS NOT NULL AND sku != ''",
-                list(ids),
+                """SELECT DISTINCT line.sku
+                     FROM amazon_sp_event_line line
+                     JOIN amazon_sp_event event ON event.id = line.event_id
+                    WHERE event.settlement_id = %s AND event.event_type = 'sale'
+                      AND line.sku IS NOT NULL AND line.sku != ''""",
+                settlement.id,
             )
         )
         return {row[0] for row in self.env.cr.fetchall()}
@@ -258,7 +263,7 @@ class AmazonSpServiceSales(models.AbstractModel):
             company_tz(self.env, company).zone,
             taxes=self._taxes(company, settings, marketplace),
             currency_decimals=currency.decimal_places if currency else 2,
-            sku_categories=self._sku_categories(self._skus(ids), company),
+            sku_categories=self._sku_categories(self._skus(settlement), company),
         )
         if not by_key:
             return []

@@ -232,24 +232,26 @@ class AmazonSpSettlementService(models.AbstractModel):
         return settle.parse_group(json.loads(settlement.raw_json or "{}"))
 
     @api.model
-    def _posted_move_ids(self, settlement):
-        """Ids of the posted documents of the settlement's events, its payout excluded (SQL:
-        the events are not loaded, whatever the settlement's size)."""
+    def _posted_moves_query(self, settlement):
+        """SQL selecting the ids of the posted documents of the settlement's events, its payout
+        excluded (the events are not loaded, whatever the settlement's size)."""
         settlement.ensure_one()
         self.env["amazon.sp.event"].flush_model(["settlement_id", "move_ids"])
         self.env["account.move"].flush_model(["state"])
-        self.env.cr.execute(
-            SQL(
-                """SELECT DISTINCT rel.move_id
-                     FROM account_move_amazon_sp_event_rel rel
-                     JOIN amazon_sp_event event ON event.id = rel.event_id
-                     JOIN account_move move ON move.id = rel.move_id
-                    WHERE event.settlement_id = %s AND move.state = 'posted'
-                      AND move.id != %s""",
-                settlement.id,
-                settlement.payout_move_id.id or 0,
-            )
+        return SQL(
+            """SELECT DISTINCT rel.move_id
+                 FROM account_move_amazon_sp_event_rel rel
+                 JOIN amazon_sp_event event ON event.id = rel.event_id
+                 JOIN account_move move ON move.id = rel.move_id
+                WHERE event.settlement_id = %s AND move.state = 'posted'
+                  AND move.id != %s""",
+            settlement.id,
+            settlement.payout_move_id.id or 0,
         )
+
+    @api.model
+    def _posted_move_ids(self, settlement):
+        self.env.cr.execute(self._posted_moves_query(settlement))
         return [row[0] for row in self.env.cr.fetchall()]
 
     @api.model
@@ -277,9 +279,9 @@ class AmazonSpSettlementService(models.AbstractModel):
             SQL(
                 """SELECT COALESCE(SUM(line.amount_currency), 0)
                      FROM account_move_line line
-                    WHERE line.account_id = %s AND line.move_id = ANY(%s)""",
+                    WHERE line.account_id = %s AND line.move_id IN (%s)""",
                 clearing.id,
-                self._posted_move_ids(settlement),
+                self._posted_moves_query(settlement),
             )
         )
         posted_total = cr.fetchone()[0]
