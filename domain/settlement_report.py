@@ -324,16 +324,15 @@ def classify_row(transaction_type, amount_type, description):
 # ---------------------------------------------------------------------------------------------
 
 
-def _iter_records(content):
+def _iter_records(content, encoding="utf-8-sig"):
     """``(header, records)``: the header's column names and an iterator over the data lines as
-    dicts (column → cell), read as they are needed (a file of many rows is never held twice)."""
+    dicts (column → cell), read from the bytes as they are needed (a file of many rows is never
+    held twice). ``UnicodeDecodeError`` when the bytes are not ``encoding``."""
     if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            content = content.decode("cp1252")
-    content = content.lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(content), delimiter="\t", quoting=csv.QUOTE_NONE)
+        text = io.TextIOWrapper(io.BytesIO(content), encoding=encoding, newline="")
+    else:
+        text = io.StringIO(content.lstrip("\ufeff"), newline="")
+    reader = csv.reader(text, delimiter="\t", quoting=csv.QUOTE_NONE)
     rows = (row for row in reader if any(cell.strip() for cell in row))
     first = next(rows, None)
     if first is None:
@@ -344,10 +343,23 @@ def _iter_records(content):
     return header, records
 
 
+def _decoded(read):
+    """``read(encoding)`` in UTF-8 (with or without BOM), else in Windows-1252 (Amazon's
+    European files)."""
+    try:
+        return read("utf-8-sig")
+    except UnicodeDecodeError:
+        return read("cp1252")
+
+
 def _records(content):
     """``(header, [records])``: :func:`_iter_records`, the records in a list."""
-    header, records = _iter_records(content)
-    return header, list(records)
+
+    def read(encoding):
+        header, records = _iter_records(content, encoding)
+        return header, list(records)
+
+    return _decoded(read)
 
 
 def _layout(header):
@@ -452,7 +464,11 @@ def parse_settlement_report(content, *, totals_only=False):
     ``totals_only``: the rows summed per category and amount type as they are read (one
     :class:`ReportRow` per sum, ``line`` 0, no order, SKU or date; the rows' dates are not
     read): what :func:`compare` needs, in memory that does not grow with the file's rows."""
-    header, records = _iter_records(content)
+    return _decoded(lambda encoding: _parse(content, encoding, totals_only))
+
+
+def _parse(content, encoding, totals_only):
+    header, records = _iter_records(content, encoding)
     layout = _layout(header)
     summary = None
     parsed, sums = [], {}

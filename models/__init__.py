@@ -29,3 +29,4 @@ from . import amazon_sp_event_line_report
 from . import amazon_sp_account_import
 from . import res_currency
 from . import amazon_sp_group_currency
+from . import ir_attachment

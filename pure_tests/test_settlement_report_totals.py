@@ -77,3 +77,38 @@ def test_a_file_without_summary_row_is_refused_in_both_modes():
     for totals_only in (False, True):
         with pytest.raises(ReportError, match="no summary row"):
             parse_settlement_report(content, totals_only=totals_only)
+
+
+def _encoded_report(encoding, bom=b""):
+    text = (
+        "settlement-id\tsettlement-start-date\tsettlement-end-date\tdeposit-date\ttotal-amount\t"
+        "currency\ttransaction-type\tamount-type\tamount-description\tamount\n"
+        "42\t2026-10-01 00:00:00 UTC\t2026-10-15 00:00:00 UTC\t2026-10-17 00:00:00 UTC\t"
+        "-3,10\tEUR\t\t\t\t\n"
+        "42\t\t\t\t\tEUR\tother-transaction\tother-transaction\tStorage Fee\t-3,10\n"
+        "42\t\t\t\t\tEUR\tother-transaction\tother-transaction\tFrais de stockage été\t0,00\n"
+    )
+    return bom + text.encode(encoding)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        _encoded_report("utf-8"),
+        _encoded_report("utf-8", bom=b"\xef\xbb\xbf"),
+        _encoded_report("cp1252"),  # é as one byte: not UTF-8
+    ],
+    ids=["utf-8", "utf-8 with BOM", "windows-1252"],
+)
+def test_files_are_read_in_their_encoding_in_both_modes(content):
+    for totals_only in (False, True):
+        report = parse_settlement_report(content, totals_only=totals_only)
+        assert (report.settlement_id, report.total, report.currency) == (
+            "42",
+            Decimal("-3.10"),
+            "EUR",
+        )
+        assert report.rows_total == Decimal("-3.10")
+        types = {row.amount_type for row in report.rows}
+        assert "Fee/FBAStorageFee" in types
+        assert any("été" in t for t in types)

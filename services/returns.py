@@ -8,6 +8,7 @@ from datetime import UTC, timedelta
 from odoo import api, fields, models
 
 from ..domain import returns as domain
+from ..models.ir_attachment import NO_INDEX
 from ..spapi import exceptions
 from .common import to_decimal, to_naive_utc
 
@@ -256,14 +257,18 @@ class AmazonSpReturnsService(models.AbstractModel):
                 "sha256": sha256,
             }
         )
-        file.attachment_id = env["ir.attachment"].create(
-            {
-                "name": f"{cursor.report_type}-{report.get('reportId') or sha256[:12]}.txt",
-                "raw": content,
-                "res_model": file._name,
-                "res_id": file.id,
-                "mimetype": "text/tab-separated-values",
-            }
+        file.attachment_id = (
+            env["ir.attachment"]
+            .with_context(**{NO_INDEX: True})
+            .create(
+                {
+                    "name": f"{cursor.report_type}-{report.get('reportId') or sha256[:12]}.txt",
+                    "raw": content,
+                    "res_model": file._name,
+                    "res_id": file.id,
+                    "mimetype": "text/tab-separated-values",
+                }
+            )
         )
         result["files"] |= file
         try:

@@ -12,6 +12,7 @@ from ..domain import settlement_report
 from ..domain.model import SOURCE_REPORT
 from ..domain.report_events import group_id_of, report_events
 from ..domain.settlement_compare import compare
+from ..models.ir_attachment import NO_INDEX
 from .common import to_decimal, to_naive_utc
 
 _logger = logging.getLogger(__name__)
@@ -95,14 +96,18 @@ class AmazonSpSettlementReportService(models.AbstractModel):
             report = Report.create(vals)
             if vals.get("state") != "error":
                 parsed_reports[report.id] = parsed
-            report.attachment_id = self.env["ir.attachment"].create(
-                {
-                    "name": f"settlement-{vals.get('amazon_settlement_id') or document_id}.txt",
-                    "raw": content,
-                    "res_model": report._name,
-                    "res_id": report.id,
-                    "mimetype": "text/tab-separated-values",
-                }
+            report.attachment_id = (
+                self.env["ir.attachment"]
+                .with_context(**{NO_INDEX: True})
+                .create(
+                    {
+                        "name": f"settlement-{vals.get('amazon_settlement_id') or document_id}.txt",
+                        "raw": content,
+                        "res_model": report._name,
+                        "res_id": report.id,
+                        "mimetype": "text/tab-separated-values",
+                    }
+                )
             )
             created |= report
         pending = Report.search(
@@ -315,14 +320,18 @@ class AmazonSpSettlementReportBooking(models.AbstractModel):
                 "total_amount": float(parsed.total),
             }
         )
-        report.attachment_id = self.env["ir.attachment"].create(
-            {
-                "name": filename or f"settlement-{parsed.settlement_id}.txt",
-                "raw": content,
-                "res_model": report._name,
-                "res_id": report.id,
-                "mimetype": "text/tab-separated-values",
-            }
+        report.attachment_id = (
+            self.env["ir.attachment"]
+            .with_context(**{NO_INDEX: True})
+            .create(
+                {
+                    "name": filename or f"settlement-{parsed.settlement_id}.txt",
+                    "raw": content,
+                    "res_model": report._name,
+                    "res_id": report.id,
+                    "mimetype": "text/tab-separated-values",
+                }
+            )
         )
         return report
 

@@ -267,6 +267,9 @@ class TestSettlement(AmazonImportCommon):
             self.assertNotEqual(report.amazon_settlement_id, group.group_id)
             self.assertAlmostEqual(report.total_amount, settlement.original_total, places=2)
             self.assertEqual(len(report.attachment_id), 1)
+            # kept as it came, its words not listed for search (files of tens of megabytes)
+            self.assertEqual(report.attachment_id.index_content, "text")
+            self.assertEqual(report.attachment_id.mimetype, "text/tab-separated-values")
             by_type = {}
             for line in settlement.event_ids.line_ids:
                 by_type[line.amount_type] = by_type.get(line.amount_type, 0.0) + line.amount

@@ -1,0 +1,17 @@
+from odoo import models
+
+# Context key: the attachments created with it are not indexed for search (large report
+# files of Amazon, found through their report record, not by their words).
+NO_INDEX = "amazon_sp_no_index"
+
+
+class IrAttachment(models.Model):
+    _inherit = "ir.attachment"
+
+    def _index(self, bin_data, file_type, checksum=None):
+        """Amazon's settlement and returns files are kept as they came, and read through their
+        report; Odoo would list every word of a text file (tens of megabytes for a large
+        settlement) in ``index_content``, in memory and in the database."""
+        if self.env.context.get(NO_INDEX):
+            return file_type.split("/")[0] if file_type else False
+        return super()._index(bin_data, file_type, checksum=checksum)
