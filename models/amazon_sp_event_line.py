@@ -31,9 +31,9 @@ class AmazonSpEventLine(models.Model):
 
     event_id = fields.Many2one("amazon.sp.event", required=True, ondelete="cascade", index=True)
     sequence = fields.Integer(default=10)
-    # Precomputed (as account.move.line's company): the import gives their values with the
-    # thousands of lines it creates at once (staging._line_copies), which Odoo then keeps;
-    # none of them changes after.
+    # Precomputed (as account.move.line's company): computed before the lines are inserted,
+    # not updated after; the import inserts its lines in SQL with their event's values
+    # (staging._line_copies, _amazon_sp_insert). None of them changes after.
     company_id = fields.Many2one(
         related="event_id.company_id", store=True, index=True, precompute=True
     )
