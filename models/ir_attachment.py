@@ -1,8 +1,6 @@
 from odoo import models
 
-# Context key: the attachments created with it are not indexed for search (large report
-# files of Amazon, found through their report record, not by their words).
-NO_INDEX = "amazon_sp_no_index"
+from ..services.common import NO_INDEX
 
 
 class IrAttachment(models.Model):

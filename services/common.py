@@ -78,3 +78,8 @@ def text_workbook(out):
         },
     )
     return book, book.add_format({"bold": True}), book.add_format({"num_format": "#,##0.00"})
+
+
+# Context key: the attachments created with it are not indexed for search (large report files
+# of Amazon, found through their report record, not by their words; models/ir_attachment.py).
+NO_INDEX = "amazon_sp_no_index"

@@ -8,9 +8,8 @@ from datetime import UTC, timedelta
 from odoo import api, fields, models
 
 from ..domain import returns as domain
-from ..models.ir_attachment import NO_INDEX
 from ..spapi import exceptions
-from .common import to_decimal, to_naive_utc
+from .common import NO_INDEX, to_decimal, to_naive_utc
 
 _logger = logging.getLogger(__name__)
 

@@ -12,8 +12,7 @@ from ..domain import settlement_report
 from ..domain.model import SOURCE_REPORT
 from ..domain.report_events import group_id_of, report_events
 from ..domain.settlement_compare import compare
-from ..models.ir_attachment import NO_INDEX
-from .common import to_decimal, to_naive_utc
+from .common import NO_INDEX, to_decimal, to_naive_utc
 
 _logger = logging.getLogger(__name__)
 
