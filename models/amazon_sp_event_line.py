@@ -86,8 +86,9 @@ class AmazonSpEventLine(models.Model):
                 "amount": amount,
                 "quantity": float_repr(quantity, scale),
             }
-            values = [converted.get(name) for name in INSERTED]
-            values = [None if value is False else value for value in values]
+            values = [
+                None if converted.get(name) is False else converted.get(name) for name in INSERTED
+            ]
             rows.append(SQL("(%s)", SQL(", ").join([*values, uid, now, uid, now])))
         columns = SQL(", ").join(
             SQL.identifier(name)

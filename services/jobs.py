@@ -15,6 +15,7 @@ throttled or failing Amazon is retried with a growing delay. Jobs never commit t
 (queue_job commits each one).
 """
 
+import contextlib
 import logging
 import time
 
@@ -119,27 +120,18 @@ class AmazonSpServiceJobs(models.AbstractModel):
             return run.summary
         if run.kind == "settlements":
             return self._finish(run)
-        if not importer._lock(account):
-            raise _retryable("Another import of this account is running.", WAIT, True)
-        started = time.monotonic()
-        client = None
-        try:
+        with self._locked_step(importer, account, run) as step:
             if run.state == "queued":
                 importer._close_dead_runs(account)
                 account.company_id._amazon_sp_ensure_setup()
-                run = importer._start_run(account, run, {"kind": "import"})
+                run = step["run"] = importer._start_run(account, run, {"kind": "import"})
             run.phase = "fetch"
-            client = account._get_spapi_client(interactive=False)
+            client = step["client"] = account._get_spapi_client(interactive=False)
             more = importer._pull_cursors(account, run, client, {"pages": FETCH_PAGES})
             run._set_client_stats(getattr(client, "stats", None))
-            run.duration += time.monotonic() - started
-        except RETRYABLE as exc:
-            raise _retryable(str(exc), self._backoff()) from exc
-        except (SpApiError, UserError) as exc:
-            importer._fail(account, run, client, exc, started)
+            run.duration += time.monotonic() - step["started"]
+        if step["failed"]:
             return run.error
-        finally:
-            importer._unlock(account)
         self._dispatch(importer, run, account)
         if more:
             self._delay(
@@ -160,6 +152,25 @@ class AmazonSpServiceJobs(models.AbstractModel):
                 ),
             )
         return f"{run.pages} page(s) read"
+
+    @contextlib.contextmanager
+    def _locked_step(self, importer, account, run):
+        """One step of ``run`` under the account's import lock (another import holding it: the
+        job is retried later). Yields a dict the step fills: ``run`` (once started), ``client``
+        (once made); ``started``. A throttled or unreachable Amazon retries the job with
+        backoff; another Amazon or user error ends the run as failed and sets ``failed``."""
+        if not importer._lock(account):
+            raise _retryable("Another import of this account is running.", WAIT, True)
+        step = {"run": run, "client": None, "started": time.monotonic(), "failed": False}
+        try:
+            yield step
+        except RETRYABLE as exc:
+            raise _retryable(str(exc), self._backoff()) from exc
+        except (SpApiError, UserError) as exc:
+            importer._fail(account, step["run"], step["client"], exc, step["started"])
+            step["failed"] = True
+        finally:
+            importer._unlock(account)
 
     def _dispatch(self, importer, run, account):
         """Queue post jobs for the events staged since the last dispatch, POST_BATCH each."""
@@ -221,26 +232,17 @@ class AmazonSpServiceJobs(models.AbstractModel):
             return "The run already ended."
         if self._posts_open(run):
             raise _retryable("Events of this import are being booked.", WAIT, True)
-        if not importer._lock(account):
-            raise _retryable("Another import of this account is running.", WAIT, True)
-        started = time.monotonic()
-        client = None
-        try:
+        with self._locked_step(importer, account, run) as step:
             if run.state == "queued":
-                run = importer._start_run(account, run, {"kind": run.kind})
+                run = step["run"] = importer._start_run(account, run, {"kind": run.kind})
             run._fold_tallies()
             run.phase = "book"
             more = importer._process_pending(account, run)
             run.phase = "settle"
-            client = account._get_spapi_client(interactive=False)
+            client = step["client"] = account._get_spapi_client(interactive=False)
             importer.env["amazon.sp.service.settlement"]._sync_settlements(account, run, client)
             run._set_client_stats(getattr(client, "stats", None))
-            importer._end_run(account, run, client, more, started)
-        except RETRYABLE as exc:
-            raise _retryable(str(exc), self._backoff()) from exc
-        except (SpApiError, UserError) as exc:
-            importer._fail(account, run, client, exc, started)
+            importer._end_run(account, run, client, more, step["started"])
+        if step["failed"]:
             return run.error
-        finally:
-            importer._unlock(account)
         return run.summary
