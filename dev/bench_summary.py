@@ -83,6 +83,9 @@ def _run_summary(registry, n, rate_scale, refund_share):
             wall = time.perf_counter() - started
             cpu = time.process_time() - cpu
             queries = cr.sql_log_count - queries
+            # Memory of the import, read before the bench's own checks below load its events
+            # (and before the floor adds its entry; the emulator is another process)
+            pipeline_peak, pipeline_rss = _peak_rss_mb(), _rss_mb()
             waited = run.rate_wait + run.backoff_wait
             events = _all_posted(env, account, n, run)
             moves = events.move_ids
@@ -93,9 +96,6 @@ def _run_summary(registry, n, rate_scale, refund_share):
                 [("account_id", "=", account.id), ("group_id", "=", group_id)]
             )
 
-            # Memory of the import, before the floor adds its entry (the emulator and its n
-            # events are in another process)
-            pipeline_peak, pipeline_rss = _peak_rss_mb(), _rss_mb()
             # The floor: one journal entry of n lines (+ its counterpart), created and posted.
             journal = company.amazon_sp_journal_id
             income = company._amazon_sp_account("sales") or company._amazon_sp_account("fees")

@@ -324,12 +324,32 @@ def classify_row(transaction_type, amount_type, description):
 # ---------------------------------------------------------------------------------------------
 
 
+class _Borrowed(io.RawIOBase):
+    """A binary file read through a text wrapper, which closes what it reads once done: the
+    file itself stays open (its owner keeps it)."""
+
+    def __init__(self, file):
+        super().__init__()
+        self.file = file
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self.file.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
 def _iter_records(content, encoding="utf-8-sig"):
     """``(header, records)``: the header's column names and an iterator over the data lines as
-    dicts (column → cell), read from the bytes as they are needed (a file of many rows is never
-    held twice). ``UnicodeDecodeError`` when the bytes are not ``encoding``."""
+    dicts (column → cell), read from the bytes or binary file as they are needed (a file of
+    many rows is never held whole). ``UnicodeDecodeError`` when they are not ``encoding``."""
     if isinstance(content, bytes):
         text = io.TextIOWrapper(io.BytesIO(content), encoding=encoding, newline="")
+    elif hasattr(content, "read"):
+        content.seek(0)
+        text = io.TextIOWrapper(io.BufferedReader(_Borrowed(content)), encoding, newline="")
     else:
         text = io.StringIO(content.lstrip("\ufeff"), newline="")
     reader = csv.reader(text, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -458,8 +478,9 @@ def _v1_rows(record, number, header, light=False):
 
 
 def parse_settlement_report(content, *, totals_only=False):
-    """Bytes or str of a V2 or V1 flat file → :class:`SettlementReport` (``ReportError`` when
-    it cannot be read, or is a V1 file with money in a column that cannot be mapped).
+    """Bytes, str or binary file of a V2 or V1 flat file → :class:`SettlementReport`
+    (``ReportError`` when it cannot be read, or is a V1 file with money in a column that cannot
+    be mapped).
 
     ``totals_only``: the rows summed per category and amount type as they are read (one
     :class:`ReportRow` per sum, ``line`` 0, no order, SKU or date; the rows' dates are not

@@ -21,6 +21,15 @@ class FakeResponse:
             text = "" if body is None else json.dumps(body)
         self.text = text
         self.content = content if content is not None else text.encode()
+        self.closed = False
+
+    def iter_content(self, chunk_size=1):
+        """The body in chunks of ``chunk_size`` bytes (``stream=True``)."""
+        for start in range(0, len(self.content), chunk_size):
+            yield self.content[start : start + chunk_size]
+
+    def close(self):
+        self.closed = True
 
 
 def ok(body, request_id="rid-ok", **headers):

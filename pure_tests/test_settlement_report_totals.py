@@ -5,6 +5,7 @@ gives, on the project's fixtures and on the real files of ../shared/realdata/.""
 import glob
 import os
 import re
+import tempfile
 from decimal import Decimal
 
 import pytest
@@ -112,3 +113,40 @@ def test_files_are_read_in_their_encoding_in_both_modes(content):
         types = {row.amount_type for row in report.rows}
         assert "Fee/FBAStorageFee" in types
         assert any("été" in t for t in types)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        _encoded_report("utf-8"),
+        _encoded_report("utf-8", bom=b"\xef\xbb\xbf"),
+        _encoded_report("cp1252"),
+    ],
+    ids=["utf-8", "utf-8 with BOM", "windows-1252"],
+)
+def test_a_binary_file_reads_as_its_bytes_and_stays_open(content):
+    """The import parses a downloaded report from its temporary file (read again from its start
+    when it is not UTF-8), then keeps it: the file must still be open and readable."""
+    with tempfile.TemporaryFile() as file:
+        file.write(content)  # left at its end: the parser reads from the start
+        for totals_only in (False, True):
+            from_file = parse_settlement_report(file, totals_only=totals_only)
+            from_bytes = parse_settlement_report(content, totals_only=totals_only)
+            assert from_file == from_bytes
+            assert not file.closed
+        file.seek(0)
+        assert file.read() == content
+
+
+@pytest.mark.parametrize("path", _files()[:3] + _files()[-3:], ids=os.path.basename)
+def test_the_files_read_from_a_file_as_from_their_bytes(path):
+    with open(path, "rb") as handle:
+        content = handle.read()
+        try:
+            expected = parse_settlement_report(content, totals_only=True)
+        except ReportError as exc:
+            with pytest.raises(ReportError, match=re.escape(str(exc))):
+                parse_settlement_report(handle, totals_only=True)
+            return
+        assert parse_settlement_report(handle, totals_only=True) == expected
+        assert not handle.closed

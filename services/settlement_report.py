@@ -1,6 +1,7 @@
 import base64
 import hashlib
 import logging
+import tempfile
 from datetime import timedelta
 from decimal import Decimal
 
@@ -52,7 +53,6 @@ class AmazonSpSettlementReportService(models.AbstractModel):
             page_size=100,
         ):
             entries += (page.payload or {}).get("reports") or []
-        Currency = self.env["res.currency"].with_context(active_test=False)
         created = Report
         # Only periods starting at or after the account's start (its settlements are listed
         # from it), newest first: the documents' rate limit makes each run take a few.
@@ -69,45 +69,13 @@ class AmazonSpSettlementReportService(models.AbstractModel):
                 continue
             known.add(document_id)
             document = client.get_report_document(document_id)
-            content = client.download_report_document(document)
-            vals = {
-                "account_id": account.id,
-                "report_id": entry.get("reportId"),
-                "report_document_id": document_id,
-                "sha256": hashlib.sha256(content).hexdigest(),
-            }
-            try:
-                # (its figures and whether it can be read: its rows are compared below)
-                parsed = settlement_report.parse_settlement_report(content, totals_only=True)
-            except settlement_report.ReportError as exc:
-                _logger.warning("Amazon settlement report %s unreadable: %s", document_id, exc)
-                vals.update(state="error", message=str(exc))
-            else:
-                currency = Currency.search([("name", "=", parsed.currency)], limit=1)
-                vals.update(
-                    amazon_settlement_id=parsed.settlement_id,
-                    start_date=to_naive_utc(parsed.start),
-                    end_date=to_naive_utc(parsed.end),
-                    deposit_date=to_naive_utc(parsed.deposit_date),
-                    currency_id=currency.id,
-                    total_amount=float(parsed.total),
-                )
-            report = Report.create(vals)
-            if vals.get("state") != "error":
+            # Written to a file as it arrives, hashed and read from it (a large settlement's
+            # file is held in memory once, for Odoo to keep it)
+            with tempfile.TemporaryFile() as file:
+                client.download_report_document(document, into=file)
+                report, parsed = self._keep(account, entry, document_id, file)
+            if parsed is not None:
                 parsed_reports[report.id] = parsed
-            report.attachment_id = (
-                self.env["ir.attachment"]
-                .with_context(**{NO_INDEX: True})
-                .create(
-                    {
-                        "name": f"settlement-{vals.get('amazon_settlement_id') or document_id}.txt",
-                        "raw": content,
-                        "res_model": report._name,
-                        "res_id": report.id,
-                        "mimetype": "text/tab-separated-values",
-                    }
-                )
-            )
             created |= report
         pending = Report.search(
             [("account_id", "=", account.id), ("state", "in", ("unmatched", "differs"))]
@@ -115,6 +83,54 @@ class AmazonSpSettlementReportService(models.AbstractModel):
         self._match(created | pending)
         self._compare(created | pending, parsed_reports)
         return created
+
+    @api.model
+    def _keep(self, account, entry, document_id, file):
+        """The report of a downloaded file (``file``: binary, at its start), the file kept as
+        its attachment. ``(report, its file read for its totals, or None when unreadable)``."""
+        vals = {
+            "account_id": account.id,
+            "report_id": entry.get("reportId"),
+            "report_document_id": document_id,
+            "sha256": hashlib.file_digest(file, "sha256").hexdigest(),
+        }
+        parsed = None
+        try:
+            # (its figures and whether it can be read: its rows are compared by the caller)
+            parsed = settlement_report.parse_settlement_report(file, totals_only=True)
+        except settlement_report.ReportError as exc:
+            _logger.warning("Amazon settlement report %s unreadable: %s", document_id, exc)
+            vals.update(state="error", message=str(exc))
+        else:
+            currency = (
+                self.env["res.currency"]
+                .with_context(active_test=False)
+                .search([("name", "=", parsed.currency)], limit=1)
+            )
+            vals.update(
+                amazon_settlement_id=parsed.settlement_id,
+                start_date=to_naive_utc(parsed.start),
+                end_date=to_naive_utc(parsed.end),
+                deposit_date=to_naive_utc(parsed.deposit_date),
+                currency_id=currency.id,
+                total_amount=float(parsed.total),
+            )
+        report = self.env["amazon.sp.settlement.report"].create(vals)
+        file.seek(0)
+        report.attachment_id = (
+            self.env["ir.attachment"]
+            .with_context(**{NO_INDEX: True})
+            .create(
+                {
+                    "name": f"settlement-{vals.get('amazon_settlement_id') or document_id}.txt",
+                    "raw": file.read(),
+                    "res_model": report._name,
+                    "res_id": report.id,
+                    "mimetype": "text/tab-separated-values",
+                }
+            )
+        )
+        return report, parsed
 
     @api.model
     def _match(self, reports):

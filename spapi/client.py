@@ -10,7 +10,8 @@ Nothing here logs headers, tokens or secrets; DEBUG logs give operation, status,
 elapsed time, WARNING logs each retry.
 """
 
-import gzip
+import contextlib
+import io
 import logging
 import random
 import re
@@ -24,6 +25,7 @@ from requests.structures import CaseInsensitiveDict
 from . import const, hosts
 from .auth import TRANSPORT_ERRORS, transport_error
 from .bucket import TokenBucket
+from .documents import DOWNLOAD_CHUNK, gunzipped
 from .exceptions import (
     AuthError,
     InvalidInputError,
@@ -566,34 +568,35 @@ class SpApiClient:
         """``{reportDocumentId, url, compressionAlgorithm?}``; the URL expires in 5 minutes."""
         return self.request("getReportDocument", {"reportDocumentId": report_document_id}).body
 
-    def download_report_document(self, document):
-        """The content (bytes) of a report document from ``get_report_document``.
-
-        The URL is pre-signed: no access token is sent, and the URL (which carries a signature)
-        is neither logged nor put in errors. GZIP documents are decompressed.
-        """
-        operation = "downloadReportDocument"
+    def download_report_document(self, document, into=None):
+        """The content of a report document from ``get_report_document``: bytes, or written to
+        ``into`` (a binary file, returned at its start) as it arrives. GZIP is decompressed.
+        The pre-signed URL gets no access token and is neither logged nor put in errors."""
+        operation, error = "downloadReportDocument", None
+        target = io.BytesIO() if into is None else into
+        gzipped = (document.get("compressionAlgorithm") or "").upper() == "GZIP"
         try:
             url = hosts.check_url(document["url"], hosts.DOCUMENT, self.allow_custom_hosts)
+            headers, timeout = {"user-agent": self.user_agent}, self.timeout
             response = self.session.request(
-                "GET", url, headers={"user-agent": self.user_agent}, timeout=self.timeout
+                "GET", url, headers=headers, timeout=timeout, stream=True
             )
-        except TRANSPORT_ERRORS as error:
-            error = transport_error(error, operation, log_detail=False)
-            self._note(operation, error)
+            with contextlib.closing(response):
+                if not 200 <= response.status_code < 300:
+                    raise error_from_response(
+                        operation, response.status_code, None, None, self.foreign
+                    )
+                chunks = response.iter_content(DOWNLOAD_CHUNK)
+                for chunk in gunzipped(chunks, operation) if gzipped else chunks:
+                    target.write(chunk)
+        except (*TRANSPORT_ERRORS, requests.exceptions.ContentDecodingError) as exc:
+            error = transport_error(exc, operation, log_detail=False)
+        except SpApiError as exc:  # a host not allowed, Amazon's status, damaged GZIP data
+            error = exc
+        self._note(operation, error)
+        if error is not None:
             raise error from None
-        except SpApiError as error:
-            self._note(operation, error)
-            raise
-        if not 200 <= response.status_code < 300:
-            error = error_from_response(operation, response.status_code, None, None, self.foreign)
-            self._note(operation, error)
-            raise error from None
-        self._note(operation)
-        content = response.content
-        if (document.get("compressionAlgorithm") or "").upper() == "GZIP":
-            try:
-                content = gzip.decompress(content)
-            except OSError:  # already decoded by a Content-Encoding: gzip header
-                _logger.debug("SP-API report document was not gzipped: taken as it is")
-        return content
+        if into is None:
+            return target.getvalue()
+        into.seek(0)
+        return into
