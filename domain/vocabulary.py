@@ -3,6 +3,7 @@ spellings, the 2024-06-19 breakdown paths, the v0 lists, event-type tables. Real
 differs is a one-line change here (``doc/event-shapes.md`` shows the tables).
 """
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -219,6 +220,12 @@ SERVICE_FEE_LUMP = "AmazonFees"
 TRANSACTION_DEFAULT_CATEGORY = {"adjustment": ADJUSTMENT}
 
 
+# Amazon's breakdown names are a small vocabulary read hundreds of thousands of times in a large
+# settlement: their keys and the amount types of their paths are kept (bounded).
+_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def name_key(name):
     """A breakdown or list name compared without case, spaces, ``_`` and ``-``."""
     return re.sub(r"[\s_-]", "", name).lower()
@@ -248,6 +255,11 @@ def _matches(pattern_name, name):
 def path_amount_type(path, transaction_key=""):
     """Amount type of a leaf whose path (names, from its top-most known parent) matches a
     pattern, or None. ``transaction_key``: the transactionType as :func:`name_key` gives it."""
+    return _path_amount_type(tuple(path), transaction_key)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _path_amount_type(path, transaction_key):
     for pattern, template in _TRANSACTION_PATHS.get(transaction_key, ()) + _PATHS:
         if len(pattern) != len(path):
             continue

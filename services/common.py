@@ -1,5 +1,6 @@
 """Small conversions shared by the settlement side's models and services."""
 
+import functools
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -31,10 +32,14 @@ def company_tz(env, company):
     imports it."""
     if company.partner_id.tz:
         return pytz.timezone(company.partner_id.tz)
-    zones = [
-        pytz.timezone(name)
-        for name in pytz.country_timezones.get(company.country_id.code or "", [])
-    ]
+    return _country_tz(company.country_id.code or "")
+
+
+@functools.lru_cache(maxsize=256)
+def _country_tz(code):
+    """The time zone of a country's days when it has one (its zones keep the same hours all
+    year), else UTC (read once per country: every page of an import asks)."""
+    zones = [pytz.timezone(name) for name in pytz.country_timezones.get(code, [])]
     # Germany's zones keep the same hours all year; the United States' do not: UTC there.
     hours = {tuple(zone.utcoffset(datetime(2025, month, 1)) for month in (1, 7)) for zone in zones}
     return zones[0] if len(hours) == 1 else pytz.utc

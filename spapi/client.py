@@ -577,9 +577,9 @@ class SpApiClient:
         gzipped = (document.get("compressionAlgorithm") or "").upper() == "GZIP"
         try:
             url = hosts.check_url(document["url"], hosts.DOCUMENT, self.allow_custom_hosts)
-            headers, timeout = {"user-agent": self.user_agent}, self.timeout
+            agent = {"user-agent": self.user_agent}
             response = self.session.request(
-                "GET", url, headers=headers, timeout=timeout, stream=True
+                "GET", url, headers=agent, timeout=self.timeout, stream=True
             )
             with contextlib.closing(response):
                 if not 200 <= response.status_code < 300:
@@ -596,7 +596,5 @@ class SpApiClient:
         self._note(operation, error)
         if error is not None:
             raise error from None
-        if into is None:
-            return target.getvalue()
-        into.seek(0)
-        return into
+        target.seek(0)
+        return target.getvalue() if into is None else into
