@@ -91,6 +91,25 @@ def test_2024_vocabulary_table_paths():
     assert path_amount_type(("Mystery", "Thing")) is None
 
 
+def test_paths_looked_up_again_give_the_same_types_from_a_bounded_cache():
+    """Paths come as lists from the normalizer; the answers are kept per (path, transaction
+    type), never mixed between transaction types, in a cache that does not grow without end."""
+    from domain import vocabulary
+
+    for _ in range(2):
+        assert path_amount_type(["Tax"]) == "Charge/Taxes"
+        assert path_amount_type(["Tax"], "retrocharge") == "Retrocharge/Tax"
+        assert path_amount_type(["AmazonFees", "FBAPerUnitFulfillmentFee", "Tax"]) == (
+            "FeeTax/FBAPerUnitFulfillmentFee"
+        )
+        assert name_key("Amazon Fees") == name_key("amazon_fees") == "amazonfees"
+    assert vocabulary._path_amount_type.cache_info().hits >= 3
+    for number in range(vocabulary._CACHE_SIZE + 100):
+        path_amount_type([f"Parent{number}", "Leaf"])
+    assert vocabulary._path_amount_type.cache_info().currsize <= vocabulary._CACHE_SIZE
+    assert vocabulary.name_key.cache_info().maxsize == vocabulary._CACHE_SIZE
+
+
 def test_2024_items_short_of_the_total_fall_back_to_the_transaction_level():
     events, _ = transactions()
     # R11's shape: the item shows 1500 of a 23456 storage bill, and names the fee.

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 
 from ..domain import settle
 from ..domain.sources import get_source
@@ -19,6 +19,8 @@ GROUP_WINDOW = timedelta(days=179)
 # FinancialEventGroupStartedBefore must be more than 2 minutes before the request.
 GROUP_LATEST_DELAY = timedelta(minutes=3)
 GROUP_PAGE_SIZE = 100
+# Events linked to their settlement per write (then dropped from the cache).
+LINK_CHUNK = 1000
 # An event that still waits for a document: none of its documents posted, and not ignored,
 # with nothing to book or deferred by Amazon (``_facts``).
 _WAITING = SQL("NOT posted AND state NOT IN ('ignored', 'nothing', 'deferred')")
@@ -186,8 +188,8 @@ class AmazonSpSettlementService(models.AbstractModel):
 
     @api.model
     def _link_events(self, settlements):
-        """Events know their settlement: by group id, in one write per settlement (the events
-        are grouped by PostgreSQL, not loaded)."""
+        """Events know their settlement: by group id (the events are grouped by PostgreSQL,
+        then written a thousand at a time)."""
         if not settlements:
             return
         Event = self.env["amazon.sp.event"]
@@ -206,7 +208,13 @@ class AmazonSpSettlementService(models.AbstractModel):
             if settlement and current != settlement:
                 todo.setdefault(settlement, []).extend(ids)
         for settlement, linked in todo.items():
-            Event.browse(linked).write({"settlement_id": settlement.id})
+            # A thousand at a time, dropped from the cache after (memory does not grow with the
+            # group)
+            for chunk in split_every(LINK_CHUNK, linked):
+                events = Event.browse(chunk)
+                events.write({"settlement_id": settlement.id})
+                events.flush_recordset()
+                events.invalidate_recordset()
         for settlement in settlements.filtered(lambda s: not s.marketplace_id):
             marketplaces = self._event_marketplaces(settlement)
             if len(marketplaces) == 1:

@@ -5,6 +5,7 @@ from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.account_amazon_refund.services import sales as sales_service
+from odoo.addons.account_amazon_refund.services import settlement as settlement_service
 
 from .common_import import AmazonImportCommon, D
 
@@ -340,9 +341,10 @@ class TestSalesSummary(AmazonImportCommon):
         self.assertEqual(sale.state, "new")
 
     def test_sales_read_in_chunks_give_the_same_entries(self):
-        """The summary reads a settlement's sales a chunk at a time (memory flat in the
-        settlement's size): read two at a time, five sales over two days give the entries and
-        the every-cent result of reading them at once."""
+        """The summary reads a settlement's sales a chunk at a time, and the settlement links its
+        events a chunk at a time (memory flat in the settlement's size): two at a time, five
+        sales over two days give the entries and the every-cent result of reading them at
+        once, every sale linked to its settlement."""
         for hours, principal in ((3, "10.00"), (4, "11.00"), (5, "12.00"), (30, "13.00")):
             self.dataset.add_order(
                 "US",
@@ -354,10 +356,14 @@ class TestSalesSummary(AmazonImportCommon):
             posted=self._at(self.g_usd, 31),
             items=[{"sku": "SKU-US-2", "quantity": 1, "charges": {"Principal": D("14.00")}}],
         )
-        with patch.object(sales_service, "READ_CHUNK", 2):
+        with (
+            patch.object(sales_service, "READ_CHUNK", 2),
+            patch.object(settlement_service, "LINK_CHUNK", 2),
+        ):
             self._sync_account()
         sales = self._sales()
         self.assertEqual(len(sales), 5)
+        self.assertEqual(sales.settlement_id, self._settlement(self.g_usd))
         self.assertEqual(set(sales.mapped("state")), {"posted"}, self._review(sales))
         entries = sales.move_ids
         self.assertEqual(len(entries), len(set(sales.mapped("date"))))
