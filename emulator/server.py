@@ -78,7 +78,7 @@ ROUTES = (
     ),
 )
 FAULT_KINDS = ("throttle", "server_error", "unavailable", "expired_token", "invalid_input_big_page")
-FAULT_KINDS_EXTRA = ("empty_page",)
+FAULT_KINDS_EXTRA = ("empty_page", "cut_document")
 
 ACCESS_TOKEN_LIFETIME = timedelta(seconds=3600)
 CODE_LIFETIME = timedelta(minutes=5)
@@ -278,9 +278,10 @@ class SpApiEmulator(Operations):
         ``unavailable`` (503 ServiceUnavailable), ``expired_token`` (all current access tokens
         expire: the call gets the expired-token 403), ``invalid_input_big_page`` (400 while
         ``MaxResultsPerPage`` > 10 on the v0 financialEvents operations), ``empty_page`` (an
-        empty page whose token resumes at the same place). ``operation``: an operationId (None:
-        every SP-API operation), or ``"lwaToken"`` for the LWA token endpoint (throttle,
-        server_error, unavailable). ``after``: let that many matching calls pass first.
+        empty page whose token resumes at the same place), ``cut_document`` (half the file of a
+        ``downloadReportDocument``). ``operation``: an operationId (None: every SP-API
+        operation), or ``"lwaToken"`` for the LWA token endpoint (throttle, server_error,
+        unavailable). ``after``: let that many matching calls pass first.
         """
         if kind not in FAULT_KINDS + FAULT_KINDS_EXTRA:
             raise ValueError(f"unknown fault kind {kind!r}")

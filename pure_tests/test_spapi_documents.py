@@ -9,7 +9,7 @@ import pytest
 import requests
 from fakes import FakeResponse, make_client
 
-from spapi import TransportError
+from spapi import DocumentError, TransportError
 from spapi.documents import DOWNLOAD_CHUNK, gunzipped
 
 URL = "https://s3.test/doc?X-Amz-Signature=secret-signature"
@@ -59,7 +59,7 @@ def test_no_chunk_larger_than_the_download_chunk_whatever_the_ratio():
 )
 def test_damaged_gzip_is_a_transport_error_naming_the_operation(damage):
     data = damage(gzip.compress(CONTENT))
-    with pytest.raises(TransportError) as info:
+    with pytest.raises(DocumentError) as info:  # a TransportError: a retry may get it whole
         b"".join(gunzipped(chunked(data, 4096), "downloadReportDocument"))
     assert info.value.operation == "downloadReportDocument"
     assert "GZIP" in info.value.message
@@ -95,7 +95,7 @@ class CutOffResponse(FakeResponse):
     "response, text",
     [
         (CutOffResponse(200, content=CONTENT), "cut off"),
-        (FakeResponse(200, content=gzip.compress(CONTENT)[:500]), "GZIP"),
+        (FakeResponse(200, content=gzip.compress(CONTENT)[:500]), "GZIP"),  # DocumentError
         (FakeResponse(403, content=b"<Error>AccessDenied</Error>"), None),
     ],
 )

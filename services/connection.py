@@ -179,6 +179,11 @@ class AmazonSpServiceConnection(models.AbstractModel):
             )
         elif isinstance(error, exceptions.ThrottledError):
             message = _("Amazon is throttling the requests; try again in a few minutes.")
+        elif isinstance(error, exceptions.DocumentError):
+            message = _(
+                "Amazon's report file arrived cut off or damaged: nothing of it was kept, and "
+                "the next import downloads it again."
+            )
         elif isinstance(error, exceptions.TransportError):
             message = _(
                 "Odoo could not reach Amazon: no answer came in time, or the connection was "

@@ -8,6 +8,7 @@ from .client import SpApiClient, format_datetime
 from .results import ClientStats, Page, Response
 from .exceptions import (
     AuthError,
+    DocumentError,
     HostNotAllowedError,
     InvalidInputError,
     NotFoundError,

@@ -3,7 +3,7 @@
 import itertools
 import zlib
 
-from .exceptions import TransportError
+from .exceptions import DocumentError
 
 # Bytes read from the document's answer at a time.
 DOWNLOAD_CHUNK = 1 << 20
@@ -15,12 +15,12 @@ def gunzipped(chunks, operation):
     writes them), chunk by chunk. Chunks that are not GZIP (already decoded because of a
     ``Content-Encoding: gzip`` header) are given as they are.
 
-    :raise TransportError: the GZIP data is damaged or cut off (in ``operation``)
+    :raise DocumentError: the GZIP data is damaged or cut off (in ``operation``)
     """
     try:
         yield from _gunzipped(chunks)
     except zlib.error:
-        raise TransportError(
+        raise DocumentError(
             "The document is not the GZIP file Amazon announced (cut off or damaged).",
             operation=operation,
         ) from None

@@ -148,6 +148,11 @@ class TransportError(SpApiError):
     retryable = True
 
 
+class DocumentError(TransportError):
+    """A report document arrived damaged or cut off (its GZIP data does not read to its end):
+    nothing of it is kept; the next download gets it again."""
+
+
 def error_messages(errors):
     """Amazon's error messages (with their details) joined in one line."""
     parts = []

@@ -1,3 +1,5 @@
+import base64
+import hashlib
 from datetime import UTC, timedelta
 from unittest.mock import patch
 
@@ -455,3 +457,37 @@ class TestSettlement(AmazonImportCommon):
         self.assertFalse(
             self.env["amazon.sp.settlement.report"].search([("account_id", "=", self.account.id)])
         )
+
+    def test_a_report_file_cut_off_keeps_nothing_and_comes_again_whole(self):
+        """A settlement report whose download stops halfway (its gzip cut off) is an error the
+        run names in plain words; nothing of it is kept; the next import downloads it whole,
+        once, and it agrees with its settlement."""
+        Report = self.env["amazon.sp.settlement.report"]
+        self.emu.inject("cut_document", operation="downloadReportDocument")
+        run = self.env["amazon.sp.service.import"]._sync(self.account)
+        self.assertEqual(run.state, "done", run.error)
+        self.assertIn("report file arrived cut off or damaged", run.error)
+        self.assertEqual(self._settlement(self.g_usd1).state, "reconciled")
+        cut = self.emu.count("downloadReportDocument")
+        self.assertGreaterEqual(cut, 1)
+        # the newest report is downloaded first: the cut one stopped the run's downloads
+        self.assertFalse(Report.search([("account_id", "=", self.account.id)]))
+        self.assertFalse(
+            self.env["ir.attachment"].search(
+                [("res_model", "=", Report._name), ("name", "like", "settlement-%")]
+            )
+        )
+        run = self.env["amazon.sp.service.import"]._sync(self.account)
+        self.assertEqual(run.state, "done", run.error)
+        self.assertFalse(run.error)
+        reports = Report.search([("account_id", "=", self.account.id)])
+        self.assertTrue(reports)
+        # each document once
+        self.assertEqual(len(reports), len(set(reports.mapped("report_document_id"))))
+        for report in reports:
+            content = base64.b64decode(report.attachment_id.datas)
+            self.assertEqual(report.sha256, hashlib.sha256(content).hexdigest())
+        usd = reports.filtered(lambda r: r.settlement_id == self._settlement(self.g_usd1))
+        self.assertEqual(usd.state, "match", usd.message)
+        self.env["amazon.sp.service.import"]._sync(self.account)  # nothing more to download
+        self.assertEqual(Report.search([("account_id", "=", self.account.id)]), reports)
