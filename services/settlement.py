@@ -286,13 +286,18 @@ class AmazonSpSettlementService(models.AbstractModel):
         self.env["account.move.line"].flush_model(["move_id", "account_id", "amount_currency"])
         self.env["amazon.sp.event"].flush_model(["state", "amount_total", "upstream_sha256"])
         cr = self.env.cr
+        # The documents are listed once (MATERIALIZED): in a transaction that has not committed
+        # them yet (a settlement booked from its report, a test), PostgreSQL's statistics
+        # expect one row and would list them again for every line of the clearing account.
         cr.execute(
             SQL(
-                """SELECT COALESCE(SUM(line.amount_currency), 0)
-                     FROM account_move_line line
-                    WHERE line.account_id = %s AND line.move_id IN (%s)""",
-                clearing.id,
+                """WITH moves AS MATERIALIZED (%s)
+                   SELECT COALESCE(SUM(line.amount_currency), 0)
+                     FROM moves
+                     JOIN account_move_line line ON line.move_id = moves.move_id
+                    WHERE line.account_id = %s""",
                 self._posted_moves_query(settlement),
+                clearing.id,
             )
         )
         posted_total = cr.fetchone()[0]
