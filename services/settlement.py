@@ -243,27 +243,44 @@ class AmazonSpSettlementService(models.AbstractModel):
         return settle.parse_group(json.loads(settlement.raw_json or "{}"))
 
     @api.model
-    def _posted_moves_query(self, settlement):
-        """SQL selecting the ids of the posted documents of the settlement's events, its payout
-        excluded (the events are not loaded, whatever the settlement's size)."""
+    def _posted_links(self, settlement):
+        """``(ids of the posted documents of the settlement's events, its payout excluded; ids
+        of its events that have a posted document)``, read table by table: the events by their
+        settlement, their links, the documents' state. Each query reads one table by a list or
+        an index; a join of the three would rest on PostgreSQL's statistics, and rows not
+        committed yet (a settlement booked from its report, a test) make it expect one row in
+        each table and read them all again for every row."""
         settlement.ensure_one()
         self.env["amazon.sp.event"].flush_model(["settlement_id", "move_ids"])
         self.env["account.move"].flush_model(["state"])
-        return SQL(
-            """SELECT DISTINCT rel.move_id
-                 FROM account_move_amazon_sp_event_rel rel
-                 JOIN amazon_sp_event event ON event.id = rel.event_id
-                 JOIN account_move move ON move.id = rel.move_id
-                WHERE event.settlement_id = %s AND move.state = 'posted'
-                  AND move.id != %s""",
-            settlement.id,
-            settlement.payout_move_id.id or 0,
-        )
+        cr = self.env.cr
+        cr.execute(SQL("SELECT id FROM amazon_sp_event WHERE settlement_id = %s", settlement.id))
+        event_ids = [row[0] for row in cr.fetchall()]
+        links = []
+        if event_ids:
+            cr.execute(
+                SQL(
+                    """SELECT event_id, move_id FROM account_move_amazon_sp_event_rel
+                        WHERE event_id = ANY(%s)""",
+                    event_ids,
+                )
+            )
+            links = cr.fetchall()
+        posted = set()
+        if links:
+            cr.execute(
+                SQL(
+                    "SELECT id FROM account_move WHERE id = ANY(%s) AND state = 'posted'",
+                    sorted({move_id for _event_id, move_id in links}),
+                )
+            )
+            posted = {row[0] for row in cr.fetchall()}
+        events = {event_id for event_id, move_id in links if move_id in posted}
+        return posted - {settlement.payout_move_id.id}, events
 
     @api.model
     def _posted_move_ids(self, settlement):
-        self.env.cr.execute(self._posted_moves_query(settlement))
-        return [row[0] for row in self.env.cr.fetchall()]
+        return sorted(self._posted_links(settlement)[0])
 
     @api.model
     def _clearing_lines(self, settlement):
@@ -286,33 +303,23 @@ class AmazonSpSettlementService(models.AbstractModel):
         self.env["account.move.line"].flush_model(["move_id", "account_id", "amount_currency"])
         self.env["amazon.sp.event"].flush_model(["state", "amount_total", "upstream_sha256"])
         cr = self.env.cr
-        # The documents are listed once (MATERIALIZED): in a transaction that has not committed
-        # them yet (a settlement booked from its report, a test), PostgreSQL's statistics
-        # expect one row and would list them again for every line of the clearing account.
+        moves, posted_events = self._posted_links(settlement)
         cr.execute(
             SQL(
-                """WITH moves AS MATERIALIZED (%s)
-                   SELECT COALESCE(SUM(line.amount_currency), 0)
-                     FROM moves
-                     JOIN account_move_line line ON line.move_id = moves.move_id
-                    WHERE line.account_id = %s""",
-                self._posted_moves_query(settlement),
+                """SELECT COALESCE(SUM(amount_currency), 0)
+                     FROM account_move_line
+                    WHERE account_id = %s AND move_id = ANY(%s)""",
                 clearing.id,
+                sorted(moves),
             )
         )
         posted_total = cr.fetchone()[0]
         cr.execute(
             SQL(
                 """WITH event AS (
-                    SELECT event.state, event.amount_total, event.upstream_sha256,
-                           EXISTS (
-                               SELECT 1
-                                 FROM account_move_amazon_sp_event_rel rel
-                                 JOIN account_move move ON move.id = rel.move_id
-                                WHERE rel.event_id = event.id AND move.state = 'posted'
-                           ) AS posted
-                      FROM amazon_sp_event event
-                     WHERE event.settlement_id = %s
+                    SELECT state, amount_total, upstream_sha256, id = ANY(%s) AS posted
+                      FROM amazon_sp_event
+                     WHERE settlement_id = %s
                 )
                 SELECT COUNT(*) FILTER (WHERE posted),
                        COUNT(*) FILTER (WHERE %s),
@@ -321,6 +328,7 @@ class AmazonSpSettlementService(models.AbstractModel):
                        COUNT(*) FILTER (WHERE COALESCE(upstream_sha256, '') != ''),
                        COUNT(*) FILTER (WHERE state = 'deferred')
                   FROM event""",
+                sorted(posted_events),
                 settlement.id,
                 _WAITING,
                 _WAITING,
