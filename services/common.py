@@ -88,3 +88,21 @@ def text_workbook(out):
 # Context key: the attachments created with it are not indexed for search (large report files
 # of Amazon, found through their report record, not by their words; models/ir_attachment.py).
 NO_INDEX = "amazon_sp_no_index"
+
+
+def keep_report_file(record, name, raw):
+    """An attachment of ``record`` keeping one of Amazon's tab-separated report files (bytes)
+    as it came, without Odoo's word index."""
+    return (
+        record.env["ir.attachment"]
+        .with_context(**{NO_INDEX: True})
+        .create(
+            {
+                "name": name,
+                "raw": raw,
+                "res_model": record._name,
+                "res_id": record.id,
+                "mimetype": "text/tab-separated-values",
+            }
+        )
+    )

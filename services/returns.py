@@ -9,7 +9,7 @@ from odoo import api, fields, models
 
 from ..domain import returns as domain
 from ..spapi import exceptions
-from .common import NO_INDEX, to_decimal, to_naive_utc
+from .common import keep_report_file, to_decimal, to_naive_utc
 
 _logger = logging.getLogger(__name__)
 
@@ -256,18 +256,8 @@ class AmazonSpReturnsService(models.AbstractModel):
                 "sha256": sha256,
             }
         )
-        file.attachment_id = (
-            env["ir.attachment"]
-            .with_context(**{NO_INDEX: True})
-            .create(
-                {
-                    "name": f"{cursor.report_type}-{report.get('reportId') or sha256[:12]}.txt",
-                    "raw": content,
-                    "res_model": file._name,
-                    "res_id": file.id,
-                    "mimetype": "text/tab-separated-values",
-                }
-            )
+        file.attachment_id = keep_report_file(
+            file, f"{cursor.report_type}-{report.get('reportId') or sha256[:12]}.txt", content
         )
         result["files"] |= file
         try:

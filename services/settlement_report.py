@@ -13,7 +13,7 @@ from ..domain import settlement_report
 from ..domain.model import SOURCE_REPORT
 from ..domain.report_events import group_id_of, report_events
 from ..domain.settlement_compare import compare
-from .common import NO_INDEX, to_decimal, to_naive_utc
+from .common import keep_report_file, to_decimal, to_naive_utc
 
 _logger = logging.getLogger(__name__)
 
@@ -23,6 +23,23 @@ REPORT_HISTORY = timedelta(days=90)
 DOCUMENTS_PER_RUN = 10
 # A report matches a settlement whose period starts and ends within this of its own.
 MATCH_TOLERANCE = timedelta(days=1)
+
+
+def _figures(env, parsed):
+    """A report's fields that its file's summary row gives (``parsed``: the file read)."""
+    currency = (
+        env["res.currency"]
+        .with_context(active_test=False)
+        .search([("name", "=", parsed.currency)], limit=1)
+    )
+    return {
+        "amazon_settlement_id": parsed.settlement_id,
+        "start_date": to_naive_utc(parsed.start),
+        "end_date": to_naive_utc(parsed.end),
+        "deposit_date": to_naive_utc(parsed.deposit_date),
+        "currency_id": currency.id,
+        "total_amount": float(parsed.total),
+    }
 
 
 class AmazonSpSettlementReportService(models.AbstractModel):
@@ -102,34 +119,11 @@ class AmazonSpSettlementReportService(models.AbstractModel):
             _logger.warning("Amazon settlement report %s unreadable: %s", document_id, exc)
             vals.update(state="error", message=str(exc))
         else:
-            currency = (
-                self.env["res.currency"]
-                .with_context(active_test=False)
-                .search([("name", "=", parsed.currency)], limit=1)
-            )
-            vals.update(
-                amazon_settlement_id=parsed.settlement_id,
-                start_date=to_naive_utc(parsed.start),
-                end_date=to_naive_utc(parsed.end),
-                deposit_date=to_naive_utc(parsed.deposit_date),
-                currency_id=currency.id,
-                total_amount=float(parsed.total),
-            )
+            vals.update(_figures(self.env, parsed))
         report = self.env["amazon.sp.settlement.report"].create(vals)
         file.seek(0)
-        report.attachment_id = (
-            self.env["ir.attachment"]
-            .with_context(**{NO_INDEX: True})
-            .create(
-                {
-                    "name": f"settlement-{vals.get('amazon_settlement_id') or document_id}.txt",
-                    "raw": file.read(),
-                    "res_model": report._name,
-                    "res_id": report.id,
-                    "mimetype": "text/tab-separated-values",
-                }
-            )
-        )
+        name = f"settlement-{vals.get('amazon_settlement_id') or document_id}.txt"
+        report.attachment_id = keep_report_file(report, name, file.read())
         return report, parsed
 
     @api.model
@@ -317,37 +311,16 @@ class AmazonSpSettlementReportBooking(models.AbstractModel):
     @api.model
     def _keep_file(self, account, content, sha, parsed, filename):
         """The report record that keeps an uploaded file (its attachment and SHA-256)."""
-        currency = (
-            self.env["res.currency"]
-            .with_context(active_test=False)
-            .search([("name", "=", parsed.currency)], limit=1)
-        )
         report = self.env["amazon.sp.settlement.report"].create(
             {
                 "account_id": account.id,
                 "report_document_id": f"upload:{sha}",
                 "sha256": sha,
-                "amazon_settlement_id": parsed.settlement_id,
-                "start_date": to_naive_utc(parsed.start),
-                "end_date": to_naive_utc(parsed.end),
-                "deposit_date": to_naive_utc(parsed.deposit_date),
-                "currency_id": currency.id,
-                "total_amount": float(parsed.total),
+                **_figures(self.env, parsed),
             }
         )
-        report.attachment_id = (
-            self.env["ir.attachment"]
-            .with_context(**{NO_INDEX: True})
-            .create(
-                {
-                    "name": filename or f"settlement-{parsed.settlement_id}.txt",
-                    "raw": content,
-                    "res_model": report._name,
-                    "res_id": report.id,
-                    "mimetype": "text/tab-separated-values",
-                }
-            )
-        )
+        name = filename or f"settlement-{parsed.settlement_id}.txt"
+        report.attachment_id = keep_report_file(report, name, content)
         return report
 
     @api.model
